@@ -1,0 +1,201 @@
+"""Run the matrix steps in a qemu TCG guest, or directly on the host.
+
+A step is (name, outdir, argv): `ringside probe --json`, then one `ringside run …` per
+transport. The guest gets them as /etc/matrix-steps.sh (sourced by guest-init.sh); the
+host runs the same argv with the binaries' real paths.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from results import RunOutcome, Serial, parse_serial
+
+QEMU = "qemu-system-x86_64"
+
+
+@dataclass
+class Steps:
+    transports: tuple[str, ...]
+    run_args: list[str]            # `ringside run` args before --transport/--out
+    step_timeout_s: int = 90
+
+    def list(self, bin_prefix: str, out_root: str, out_prefix: str = "r-") -> list[tuple[str, str, list[str]]]:
+        steps = [("probe", "", [f"{bin_prefix}ringside", "probe", "--json"])]
+        for t in self.transports:
+            out = f"{out_root}/{out_prefix}{t}"
+            steps.append((f"run-{t}", out, [f"{bin_prefix}ringside", "run", *self.run_args,
+                                            "--transport", t, "--out", out]))
+        return steps
+
+    def guest_script(self) -> bytes:
+        lines = ["# written by ci/kernel-matrix; sourced by /init", f"STEP_TIMEOUT={int(self.step_timeout_s)}"]
+        for name, out, argv in self.list("/bin/", "/tmp"):
+            lines.append(" ".join(["step", shlex.quote(name), shlex.quote(out) if out else "''",
+                                   *map(shlex.quote, argv)]))
+        return ("\n".join(lines) + "\n").encode()
+
+
+@dataclass
+class Outcome:
+    """What a kernel produced, ready for results.make_row."""
+    boots: bool
+    boot_s: float | None
+    uname: str | None
+    probe_rc: int | None
+    probe: dict | None
+    probe_stderr: str
+    runs: dict[str, RunOutcome]
+    boot_failure: str | None = None
+    wall_s: float = 0.0
+
+
+def _json(b: bytes | None) -> dict | None:
+    if not b:
+        return None
+    try:
+        v = json.loads(b.decode(errors="replace"))
+        return v if isinstance(v, dict) else None
+    except ValueError:
+        return None
+
+
+def outcome_from_serial(s: Serial, steps: Steps, boot_s: float | None, boot_failure: str | None) -> Outcome:
+    probe = s.steps.get("probe", {})
+    runs = {}
+    for t in steps.transports:
+        st = s.steps.get(f"run-{t}")
+        if st is None:
+            continue
+        runs[t] = RunOutcome(rc=st.get("rc"), results=_json(s.blobs.get(f"run-{t}.results")),
+                             stderr=(s.blobs.get(f"run-{t}.stderr") or b"").decode(errors="replace"),
+                             timeout_s=steps.step_timeout_s)
+    return Outcome(boots=s.booted, boot_s=boot_s if s.booted else None, uname=s.uname,
+                   probe_rc=probe.get("rc"), probe=_json(s.blobs.get("probe.stdout")),
+                   probe_stderr=(s.blobs.get("probe.stderr") or b"").decode(errors="replace"),
+                   runs=runs, boot_failure=boot_failure)
+
+
+def save_artifacts(s: Serial, dest: Path) -> None:
+    """probe.json and each run's results.json/stderr under dest/ (for reports/ and humans)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, data in s.blobs.items():
+        step, _, what = name.partition(".")
+        if name == "probe.stdout":
+            (dest / "probe.json").write_bytes(data)
+        elif what == "results":
+            (dest / step.removeprefix("run-")).mkdir(exist_ok=True)
+            (dest / step.removeprefix("run-") / "results.json").write_bytes(data)
+        elif data:
+            (dest / f"{name}.txt").write_bytes(data)
+
+
+def run_guest(vmlinux: Path, initrd: Path, steps: Steps, log_path: Path, *, boot_timeout_s: float = 60,
+              memory: str = "512M", progress=None) -> tuple[Serial, Outcome]:
+    """Boot vmlinux under qemu TCG, stream the console to log_path, stop on poweroff or timeout."""
+    total = boot_timeout_s + (1 + len(steps.transports)) * (steps.step_timeout_s + 10) + 30
+    cmd = ["timeout", "-k", "5", str(int(total)), QEMU,
+           "-accel", "tcg,thread=single", "-smp", "1", "-m", memory,
+           "-nographic", "-no-reboot", "-nic", "none",
+           "-kernel", str(vmlinux), "-initrd", str(initrd),
+           "-append", "console=ttyS0 panic=-1 oops=panic quiet"]
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    boot_s = None
+    failure = None
+    chunks: list[bytes] = []
+    pending = b""
+    with open(log_path, "wb") as log:
+        log.write(("# " + " ".join(shlex.quote(c) for c in cmd) + "\n").encode())
+        p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             start_new_session=True)
+        try:
+            while True:
+                now = time.monotonic() - t0
+                if boot_s is None and now > boot_timeout_s:
+                    failure = f"no init within {boot_timeout_s:g} s"
+                    break
+                if now > total:
+                    failure = f"guest timed out after {total:g} s"
+                    break
+                r, _, _ = select.select([p.stdout], [], [], 0.5)
+                if not r:
+                    if p.poll() is not None:
+                        break
+                    continue
+                data = os.read(p.stdout.fileno(), 65536)
+                if not data:
+                    break
+                chunks.append(data)
+                log.write(data)
+                log.flush()
+                pending += data
+                while b"\n" in pending:
+                    line, pending = pending.split(b"\n", 1)
+                    text = line.decode(errors="replace")
+                    if boot_s is None and "RINGSIDE-BOOTED" in text:
+                        boot_s = time.monotonic() - t0
+                        if progress:
+                            progress(f"booted in {boot_s:.1f} s ({text.split('RINGSIDE-BOOTED', 1)[1].split()[-1]})")
+                    elif progress and "RINGSIDE-STEP-END" in text:
+                        progress(text[text.index("RINGSIDE-STEP-END") + 18:].strip())
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+        wall = time.monotonic() - t0
+        log.write(f"\n# qemu exit {p.returncode}, {wall:.1f} s\n".encode())
+    s = parse_serial(b"".join(chunks).decode(errors="replace"))
+    if failure is None and not s.booted:
+        failure = s.panic or f"qemu exited ({p.returncode}) before init ran"
+    elif failure is None and not s.done:
+        failure = s.panic or ("guest stopped before finishing" if p.returncode != 124 else "guest timed out")
+    if failure and s.panic and s.panic not in failure:
+        failure += f" ({s.panic})"
+    out = outcome_from_serial(s, steps, boot_s, failure if not s.booted else None)
+    out.wall_s = wall
+    if s.booted and failure:
+        # the guest booted but died mid-way: steps it never finished have rc None
+        out.boot_failure = failure
+    return s, out
+
+
+def run_host(bin_dir: Path, steps: Steps, dest: Path, progress=None) -> Outcome:
+    """The same steps directly on this machine (no VM)."""
+    dest = dest.resolve()
+    dest.mkdir(parents=True, exist_ok=True)
+    runs: dict[str, RunOutcome] = {}
+    probe = probe_rc = None
+    probe_err = ""
+    t0 = time.monotonic()
+    for name, out, argv in steps.list(str(bin_dir) + "/", str(dest), out_prefix=""):
+        if out:
+            shutil.rmtree(out, ignore_errors=True)
+        try:
+            r = subprocess.run(["timeout", "-k", "5", str(steps.step_timeout_s), *argv],
+                               capture_output=True, stdin=subprocess.DEVNULL)
+            rc, so, se = r.returncode, r.stdout, r.stderr
+        except OSError as e:
+            rc, so, se = 127, b"", str(e).encode()
+        if progress:
+            progress(f"{name} rc={rc}")
+        (dest / f"{name}.stderr.txt").write_bytes(se[-16384:])
+        if name == "probe":
+            probe_rc, probe, probe_err = rc, _json(so), se.decode(errors="replace")
+            (dest / "probe.json").write_bytes(so)
+        else:
+            t = name.removeprefix("run-")
+            rj = Path(out) / "results.json"
+            runs[t] = RunOutcome(rc=rc, results=_json(rj.read_bytes()) if rj.exists() else None,
+                                 stderr=se.decode(errors="replace"), timeout_s=steps.step_timeout_s)
+    return Outcome(boots=True, boot_s=None, uname=os.uname().release, probe_rc=probe_rc, probe=probe,
+                   probe_stderr=probe_err, runs=runs, wall_s=time.monotonic() - t0)

@@ -1,0 +1,115 @@
+// BPF program enumeration, ownership and run-time stats; see bpf_prog_stats.h.
+#include "bpf_prog_stats.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <system_error>
+
+#include <fmt/format.h>
+
+namespace ringside {
+namespace {
+
+// Closes an fd on scope exit.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+std::string prog_type_name(uint32_t type) {
+  const char* name = libbpf_bpf_prog_type_str(static_cast<enum bpf_prog_type>(type));
+  return name ? name : fmt::format("type_{}", type);
+}
+
+}  // namespace
+
+std::vector<uint32_t> list_prog_ids() {
+  std::vector<uint32_t> ids;
+  uint32_t id = 0;
+  while (bpf_prog_get_next_id(id, &id) == 0) ids.push_back(id);
+  return ids;
+}
+
+std::optional<ProgStats> read_prog_stats(uint32_t id) {
+  const int fd = bpf_prog_get_fd_by_id(id);
+  if (fd < 0) return std::nullopt;
+  FdCloser closer{fd};
+  bpf_prog_info info{};
+  uint32_t len = sizeof(info);
+  if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return std::nullopt;
+  ProgStats stats;
+  stats.id = info.id;
+  stats.name = std::string(info.name, strnlen(info.name, sizeof(info.name)));
+  stats.type = prog_type_name(info.type);
+  stats.run_time_ns = info.run_time_ns;
+  stats.run_cnt = info.run_cnt;
+  return stats;
+}
+
+std::set<uint32_t> prog_ids_owned_by(const std::vector<pid_t>& pids) {
+  namespace fs = std::filesystem;
+  std::set<uint32_t> owned;
+  for (pid_t pid : pids) {
+    std::error_code ec;
+    fs::directory_iterator dir(fmt::format("/proc/{}/fdinfo", pid), ec);
+    if (ec) continue;  // exited or not ours to read
+    for (const auto& entry : dir) {
+      std::ifstream in(entry.path());
+      std::string line;
+      while (std::getline(in, line)) {
+        // "prog_id:\t42" (program and link fds); never "prog_id:" inside other keys.
+        if (line.rfind("prog_id:", 0) != 0) continue;
+        try {
+          owned.insert(static_cast<uint32_t>(std::stoul(line.substr(8))));
+        } catch (const std::exception&) {
+          // a malformed line is not an owner
+        }
+      }
+    }
+  }
+  return owned;
+}
+
+ProgStats prog_stats_delta(const ProgStats& before, const ProgStats& after) {
+  ProgStats delta = after;
+  if (before.id != after.id || after.run_cnt < before.run_cnt || after.run_time_ns < before.run_time_ns)
+    return delta;
+  delta.run_cnt = after.run_cnt - before.run_cnt;
+  delta.run_time_ns = after.run_time_ns - before.run_time_ns;
+  return delta;
+}
+
+BpfStatsGuard::BpfStatsGuard() : fd_(bpf_enable_stats(BPF_STATS_RUN_TIME)) {
+  if (fd_ < 0) {
+    const int err = fd_ == -1 ? errno : -fd_;
+    fd_ = -1;
+    throw std::runtime_error(
+        fmt::format("failed to enable bpf run-time stats: {} (needs CAP_SYS_ADMIN)", std::strerror(err)));
+  }
+}
+
+BpfStatsGuard::~BpfStatsGuard() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+BpfStatsGuard::BpfStatsGuard(BpfStatsGuard&& other) noexcept : fd_(other.fd_) { other.fd_ = -1; }
+
+BpfStatsGuard& BpfStatsGuard::operator=(BpfStatsGuard&& other) noexcept {
+  if (this != &other) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = other.fd_;
+    other.fd_ = -1;
+  }
+  return *this;
+}
+
+}  // namespace ringside

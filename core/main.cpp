@@ -1,0 +1,41 @@
+// ringside: what does this eBPF event pipeline cost, where does its latency go, when does it drop?
+#include <fmt/format.h>
+
+#include <exception>
+#include <vector>
+
+#include "cli.h"
+#include "syscall_tap_loader.h"
+
+int main(int argc, char** argv) {
+  using namespace ringside;
+  CLI::App root{"ringside: measure what an eBPF event pipeline costs before it reaches production"};
+  root.require_subcommand(1);
+  root.set_version_flag("--version", RINGSIDE_VERSION);
+  install_libbpf_logging();
+  std::vector<Subcommand> subs = {register_probe(root), register_trace(root), register_run(root),
+                                  register_sweep(root), register_measure(root), register_gate(root)};
+  try {
+    root.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return root.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return root.exit(e);
+  } catch (const CLI::ParseError& e) {
+    fmt::print(stderr, "ringside: {}\n", e.what());
+    return kExitUsage;
+  }
+  try {
+    for (auto& s : subs)
+      if (s.app && s.app->parsed()) return s.run();
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "ringside: {}\n", e.what());
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "ringside: {}\n", e.what());
+    return kExitUsage;
+  }
+  return kExitUsage;
+}

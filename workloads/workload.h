@@ -1,0 +1,86 @@
+// Synthetic syscall workloads with ground truth: what to run (WorkloadSpec), what was
+// issued (WorkloadResult), and the in-process runner. The child-process form the tracer
+// drives lives in workload_process.h; the `ringside-workload` binary is main.cpp.
+//
+// Ground-truth contract: after the start signal a workload issues exactly one syscall of
+// its kind per op and no other syscall of any kind ringside traces (write, openat,
+// getppid, execve, connect). Its own output goes through writev(2), and every fd,
+// thread, socket and buffer is set up before it reports ready.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ringside {
+
+// Kinds: write | openat | getppid | exec | connect | mixed (of write/openat/getppid).
+struct WorkloadSpec {
+  std::string kind = "write";
+  double rate = 0;            // ops/s across all threads; 0 = closed loop (max)
+  int threads = 1;
+  double duration_s = 3.0;    // used when ops == 0
+  uint64_t ops = 0;           // exact total across threads; 0 = run for duration_s
+  double burst_on_ms = 0;     // both 0 = no bursts; else issue during ON, idle during OFF
+  double burst_off_ms = 0;
+  std::map<std::string, int> mix;  // mixed only: syscall -> weight; empty = 70/20/10
+};
+
+// Ground truth of one run. `ops` counts ops attempted; by_syscall counts every op whose
+// syscall entered the kernel, including the ones that failed (those are also counted in
+// `errors`), because the tracepoint fires for them all. The only ops with no syscall are
+// a connect whose socket() failed or an exec whose clone() failed (errors, not counted).
+struct WorkloadResult {
+  std::string kind;
+  int threads = 1;
+  uint64_t ops = 0;
+  std::map<std::string, uint64_t> by_syscall;
+  double elapsed_s = 0, ops_per_sec = 0, target_rate = 0;  // target_rate 0 = max
+  uint64_t worst_lag_ns = 0, errors = 0;  // lag: max(actual - scheduled start), open loop only
+  uint64_t missed_ops = 0;  // open loop: schedule slots skipped after stalls (pacer.h); in a
+                            // timed run ops + missed_ops = the slots the schedule held
+  double burst_on_ms = 0, burst_off_ms = 0;
+
+  // {"kind","threads","target_rate"|null,"ops","by_syscall","elapsed_s","ops_per_sec",
+  //  "worst_lag_ns","errors","missed_ops","burst":{"on_ms","off_ms"}|null}
+  nlohmann::json to_json() const;
+  static WorkloadResult from_json(const nlohmann::json& j);  // throws nlohmann::json::exception
+};
+
+// Throws std::invalid_argument with a one-line lowercase reason.
+void validate(const WorkloadSpec& spec);
+
+// Syscall names the tracer must attach to: {"write"}, {"execve"} for exec, mixed → its kinds.
+std::vector<std::string> traced_syscalls(const WorkloadSpec& spec);
+
+// exec's traced syscall is issued by forked children, so the tracer must follow them.
+bool needs_follow_children(const WorkloadSpec& spec);
+
+// The mixed kind's weights with the default (write 70, openat 20, getppid 10) filled in.
+std::map<std::string, int> effective_mix(const WorkloadSpec& spec);
+
+// Flag parsers shared by ringside-workload and the ringside commands; all throw
+// std::invalid_argument with a one-line reason.
+double parse_workload_rate(std::string_view text);  // "max" → 0, else ops/s > 0; "10k", "2M" accepted
+uint64_t parse_workload_ops(std::string_view text);  // an integer > 0
+std::pair<double, double> parse_workload_burst(std::string_view text);  // "ON_MS:OFF_MS" → {on, off}
+std::map<std::string, int> parse_workload_mix(std::string_view text);   // "write:70,openat:20,getppid:10"
+
+// The ringside-workload flags that reproduce `spec` (without --wait-go/--json).
+std::vector<std::string> to_args(const WorkloadSpec& spec);
+
+// Thrown by an on_ready callback to abandon the run before any op is issued.
+struct WorkloadAborted : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// Validates, sets everything up (threads, fds, listener), calls on_ready() and starts
+// issuing when it returns; returns the ground truth once every thread is done.
+WorkloadResult run_workload(const WorkloadSpec& spec, const std::function<void()>& on_ready);
+
+}  // namespace ringside

@@ -1,0 +1,153 @@
+// WorkloadSpec: validation, the flag parsers shared with `ringside run`, and to_args().
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <numeric>
+#include <span>
+
+#include "workload.h"
+
+namespace ringside {
+namespace {
+
+constexpr std::string_view kKinds[] = {"write", "openat", "getppid", "exec", "connect", "mixed"};
+constexpr std::string_view kMixable[] = {"write", "openat", "getppid"};
+constexpr int kMaxThreads = 256;
+constexpr int kMaxMixCycle = 10000;  // ops in one weighted round-robin cycle
+
+bool is_one_of(std::string_view name, std::span<const std::string_view> names) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Whole-string double with an optional k/m multiplier ("10k" = 10000).
+double parse_number(std::string_view text, std::string_view what) {
+  double scale = 1;
+  if (!text.empty() && (text.back() == 'k' || text.back() == 'K')) scale = 1e3;
+  if (!text.empty() && (text.back() == 'm' || text.back() == 'M')) scale = 1e6;
+  if (scale != 1) text.remove_suffix(1);
+  double value = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
+    throw std::invalid_argument(fmt::format("invalid {} '{}'", what, text));
+  return value * scale;
+}
+
+}  // namespace
+
+std::map<std::string, int> effective_mix(const WorkloadSpec& spec) {
+  if (spec.kind != "mixed") return {};
+  if (!spec.mix.empty()) return spec.mix;
+  return {{"write", 70}, {"openat", 20}, {"getppid", 10}};
+}
+
+void validate(const WorkloadSpec& spec) {
+  if (!is_one_of(spec.kind, kKinds))
+    throw std::invalid_argument(fmt::format(
+        "unknown workload kind '{}' (want write|openat|getppid|exec|connect|mixed)", spec.kind));
+  if (!std::isfinite(spec.rate) || spec.rate < 0 || spec.rate > 1e9 || (spec.rate > 0 && spec.rate < 0.01))
+    throw std::invalid_argument(fmt::format("rate must be max (0) or 0.01 to 1e9 ops/s, got {}", spec.rate));
+  if (spec.threads < 1 || spec.threads > kMaxThreads)
+    throw std::invalid_argument(fmt::format("threads must be 1..{}, got {}", kMaxThreads, spec.threads));
+  if (spec.ops == 0 && (!std::isfinite(spec.duration_s) || spec.duration_s <= 0 || spec.duration_s > 86400))
+    throw std::invalid_argument(fmt::format("duration must be in (0, 86400] seconds, got {}", spec.duration_s));
+  const bool no_burst = spec.burst_on_ms == 0 && spec.burst_off_ms == 0;
+  const bool good_burst = std::isfinite(spec.burst_on_ms) && std::isfinite(spec.burst_off_ms) &&
+                          spec.burst_on_ms > 0 && spec.burst_off_ms > 0;
+  if (!no_burst && !good_burst)
+    throw std::invalid_argument(fmt::format("burst on and off must both be > 0 ms, got {}:{}",
+                                            spec.burst_on_ms, spec.burst_off_ms));
+  if (!spec.mix.empty() && spec.kind != "mixed")
+    throw std::invalid_argument("a mix only applies to the mixed kind");
+  int64_t total = 0, divisor = 0;
+  for (const auto& [name, weight] : spec.mix) {
+    if (!is_one_of(name, kMixable))
+      throw std::invalid_argument(fmt::format("mix kind '{}' is not one of write|openat|getppid", name));
+    if (weight < 0) throw std::invalid_argument(fmt::format("mix weight for {} is negative", name));
+    total += weight;
+    divisor = std::gcd(divisor, int64_t{weight});
+  }
+  if (!spec.mix.empty() && total == 0) throw std::invalid_argument("mix weights sum to zero");
+  if (!spec.mix.empty() && total / divisor > kMaxMixCycle)
+    throw std::invalid_argument(fmt::format("mix weights reduce to a cycle over {} ops", kMaxMixCycle));
+}
+
+std::vector<std::string> traced_syscalls(const WorkloadSpec& spec) {
+  if (spec.kind == "exec") return {"execve"};
+  if (spec.kind != "mixed") return {spec.kind};
+  std::vector<std::string> names;
+  for (const auto& [name, weight] : effective_mix(spec))
+    if (weight > 0) names.push_back(name);
+  return names;
+}
+
+bool needs_follow_children(const WorkloadSpec& spec) { return spec.kind == "exec"; }
+
+double parse_workload_rate(std::string_view text) {
+  if (text == "max") return 0;
+  double rate = parse_number(text, "rate");
+  if (rate <= 0) throw std::invalid_argument(fmt::format("rate must be max or > 0, got '{}'", text));
+  return rate;
+}
+
+uint64_t parse_workload_ops(std::string_view text) {
+  uint64_t ops = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), ops);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || ops == 0)
+    throw std::invalid_argument(fmt::format("ops must be a positive integer, got '{}'", text));
+  return ops;
+}
+
+std::pair<double, double> parse_workload_burst(std::string_view text) {
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos)
+    throw std::invalid_argument(fmt::format("burst must be ON_MS:OFF_MS, got '{}'", text));
+  double on = parse_number(text.substr(0, colon), "burst on time");
+  double off = parse_number(text.substr(colon + 1), "burst off time");
+  if (on <= 0 || off <= 0) throw std::invalid_argument(fmt::format("burst times must be > 0 ms, got '{}'", text));
+  return {on, off};
+}
+
+std::map<std::string, int> parse_workload_mix(std::string_view text) {
+  std::map<std::string, int> mix;
+  for (bool more = !text.empty(); more;) {
+    auto comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    more = comma != std::string_view::npos;
+    if (more) text.remove_prefix(comma + 1);
+    auto colon = item.find(':');
+    if (colon == std::string_view::npos)
+      throw std::invalid_argument(fmt::format("mix entry '{}' is not NAME:WEIGHT", item));
+    std::string_view weight_text = item.substr(colon + 1);
+    int weight = 0;
+    auto [end, ec] = std::from_chars(weight_text.data(), weight_text.data() + weight_text.size(), weight);
+    if (weight_text.empty() || ec != std::errc() || end != weight_text.data() + weight_text.size())
+      throw std::invalid_argument(fmt::format("mix weight '{}' is not an integer", weight_text));
+    if (!mix.emplace(std::string(item.substr(0, colon)), weight).second)
+      throw std::invalid_argument(fmt::format("mix names '{}' twice", item.substr(0, colon)));
+  }
+  if (mix.empty()) throw std::invalid_argument("mix is empty");
+  return mix;
+}
+
+std::vector<std::string> to_args(const WorkloadSpec& spec) {
+  std::vector<std::string> args = {"--kind", spec.kind, "--rate",
+                                   spec.rate == 0 ? std::string("max") : fmt::format("{}", spec.rate),
+                                   "--threads", std::to_string(spec.threads)};
+  if (spec.ops > 0) {
+    args.insert(args.end(), {"--ops", std::to_string(spec.ops)});
+  } else {
+    args.insert(args.end(), {"--duration", fmt::format("{}", spec.duration_s)});
+  }
+  if (spec.burst_on_ms > 0 || spec.burst_off_ms > 0)
+    args.insert(args.end(), {"--burst", fmt::format("{}:{}", spec.burst_on_ms, spec.burst_off_ms)});
+  if (!spec.mix.empty()) {
+    std::string mix;
+    for (const auto& [name, weight] : spec.mix) mix += fmt::format("{}{}:{}", mix.empty() ? "" : ",", name, weight);
+    args.insert(args.end(), {"--mix", mix});
+  }
+  return args;
+}
+
+}  // namespace ringside
