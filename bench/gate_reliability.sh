@@ -12,6 +12,9 @@
 # Size and scenario (environment):
 #   RINGSIDE=build/ringside  AA_PAIRS=20  POWER_TRIALS=10  SHIFTS="10 25"
 #   DURATION=1  REPEAT=9  RATE=20000  WORKLOAD=write  OUT=$(mktemp -d)  GATE_ARGS=""
+#   RUN_ARGS="--wakeup every"  (added to every run: with the default batch:64 wake-up the
+#   end_to_end p50 is ~1.5 ms of batching, and +10 % of that as handler time per event at
+#   20000 events/s would saturate a worker instead of shifting latency by 10 %)
 # Cost: about (2*AA_PAIRS + POWER_TRIALS*#SHIFTS) runs of 2*REPEAT*DURATION seconds each.
 set -euo pipefail
 
@@ -26,19 +29,20 @@ rate="${RATE:-20000}"
 workload="${WORKLOAD:-write}"
 out="${OUT:-$(mktemp -d /tmp/gate-reliability.XXXXXX)}"
 read -r -a gate_args <<<"${GATE_ARGS:-}"
+read -r -a run_args <<<"${RUN_ARGS---wakeup every}"
 
 [[ -x "$ringside" ]] || { echo "gate_reliability: $ringside not built" >&2; exit 2; }
 (( aa_pairs >= 1 && power_trials >= 0 )) || { echo "gate_reliability: AA_PAIRS must be >= 1" >&2; exit 2; }
 mkdir -p "$out"
 runs=$(( 2 * aa_pairs + power_trials * ${#shifts[@]} ))
-echo "gate_reliability: $runs runs of ~$(( 2 * repeat * duration ))s each into $out"
+echo "gate_reliability: $runs runs (--duration $duration --repeat $repeat, interleaved phases) into $out"
 
 # measure NAME [extra run args...]: one fresh short run into $out/NAME.
 measure() {
   local name="$1"
   shift
   "$ringside" run --workload "$workload" --rate "$rate" --duration "$duration" --repeat "$repeat" \
-    --out "$out/$name" "$@" >"$out/$name.log" 2>&1 \
+    "${run_args[@]}" --out "$out/$name" "$@" >"$out/$name.log" 2>&1 \
     || { echo "gate_reliability: run $name failed, see $out/$name.log" >&2; exit 2; }
 }
 
@@ -84,6 +88,11 @@ declare -A delay achieved
 for pct in "${shifts[@]}"; do
   delay[$pct]="$(python3 -c "print(max(1, round($p50 * $pct / 100)))")"
   echo "gate_reliability: +$pct% -> --inject-handler-delay-ns ${delay[$pct]}, $power_trials trials"
+  busy="$(python3 -c "print(round(${delay[$pct]} * $rate / 1e7, 1))")"  # % of one worker
+  if python3 -c "import sys; sys.exit(0 if $busy > 50 else 1)"; then
+    echo "gate_reliability: WARNING: the delay keeps one worker ${busy}% busy; queueing, not the delay," \
+      "will dominate the shift (lower RATE or use a faster wake-up in RUN_ARGS)" >&2
+  fi
   for ((t = 1; t <= power_trials; t++)); do
     base="$out/aa$(( (t - 1) % aa_pairs + 1 ))-a/results.json"
     measure "p$pct-$t" --inject-handler-delay-ns "${delay[$pct]}"

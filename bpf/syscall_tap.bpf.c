@@ -142,12 +142,13 @@ int tap_raw(struct bpf_raw_tracepoint_args *ctx)
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!wanted(nr, id >> 32))
 		return 0;
-	/* x86_64 passes arguments in di, si, dx: read them from pt_regs (CO-RE offsets) */
+	/* x86_64 passes arguments in di, si, dx, which pt_regs keeps adjacent as dx, si, di:
+	 * one probe read at the CO-RE-relocated offset of dx instead of three */
 	struct pt_regs *regs = (struct pt_regs *)ctx->args[0];
-	__u64 args[3];
-	args[0] = BPF_CORE_READ(regs, di);
-	args[1] = BPF_CORE_READ(regs, si);
-	args[2] = BPF_CORE_READ(regs, dx);
+	__u64 dx_si_di[3];
+	if (bpf_probe_read_kernel(dx_si_di, sizeof(dx_si_di), __builtin_preserve_access_index(&regs->dx)))
+		return 0;
+	__u64 args[3] = {dx_si_di[2], dx_si_di[1], dx_si_di[0]};
 	return emit(ctx, t_hook, id, (__s32)nr, args);
 }
 

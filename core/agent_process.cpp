@@ -58,13 +58,23 @@ void stop_from_handler(pid_t pid) noexcept {
   }
 }
 
-void on_fatal_signal(int sig) {
+// Dispositions before ours, so a command's own stop handler (stop_signal.h) still runs after.
+std::array<struct sigaction, 3> g_previous{};
+constexpr std::array<int, 3> kStopSignals = {SIGINT, SIGTERM, SIGHUP};
+
+void on_stop_signal(int sig) {
   const int saved_errno = errno;
   for (auto& slot : g_live_agents) {
     const pid_t pid = slot.exchange(0);
     if (pid > 0) stop_from_handler(pid);
   }
   errno = saved_errno;
+  for (std::size_t i = 0; i < kStopSignals.size(); ++i) {
+    if (kStopSignals[i] != sig) continue;
+    const auto previous = g_previous[i].sa_handler;
+    if (previous == SIG_IGN) return;
+    if (previous != SIG_DFL && !(g_previous[i].sa_flags & SA_SIGINFO)) return previous(sig);
+  }
   // Die of the same signal (delivered once this handler returns), as if it was never caught.
   signal(sig, SIG_DFL);
   raise(sig);
@@ -76,10 +86,10 @@ void install_handlers_once() {
     // Orphaned agent processes are reparented to us, not to init, so we can reap and count them.
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     struct sigaction sa {};
-    sa.sa_handler = on_fatal_signal;
+    sa.sa_handler = on_stop_signal;
     sigemptyset(&sa.sa_mask);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&sa.sa_mask, sig);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+    for (int sig : kStopSignals) sigaddset(&sa.sa_mask, sig);
+    for (std::size_t i = 0; i < kStopSignals.size(); ++i) sigaction(kStopSignals[i], &sa, &g_previous[i]);
   });
 }
 

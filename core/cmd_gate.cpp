@@ -4,6 +4,7 @@
 // The statistics and the verdict rule are documented in gate_stats.h and gate_verdict.h.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -103,6 +104,14 @@ int run_gate(const GateFlags& flags) {
                            "(see reasons above); {}\n",
                            inconclusive, report.result.metrics.size(),
                            flags.strict ? "--strict makes this a failure" : "not failing without --strict")
+                   .c_str(),
+               stderr);
+  const auto noisy = std::count_if(report.result.metrics.begin(), report.result.metrics.end(),
+                                   [](const gate::MetricVerdict& v) { return v.noisy; });
+  if (noisy > 0)
+    std::fputs(fmt::format("ringside: warning: {} metrics moved beyond the limit without significance; "
+                           "more repetitions (--repeat) would tell\n",
+                           noisy)
                    .c_str(),
                stderr);
   const int code = regressions > 0 || (flags.strict && inconclusive > 0) ? kExitFailed : kExitOk;

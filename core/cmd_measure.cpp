@@ -55,13 +55,14 @@ MeasureConfig make_config(const MeasureArgs& a, int cpus) {
 
 void print_progress(const PhaseResult& r, int repeat, int cpus) {
   const std::string round = r.round == 0 ? "warm-up" : fmt::format("round {}/{}", r.round, repeat);
-  if (r.phase == "baseline") {
-    fmt::print("{:<12} baseline {:>12.0f} ops/s\n", round, r.workload.ops_per_sec);
-  } else {
-    fmt::print("{:<12} agent    {:>12.0f} ops/s  agent cpu {:.2f} %  bpf {:.2f} % ({} programs, {} runs){}\n", round,
-               r.workload.ops_per_sec, r.agent_cpu_pct(cpus), r.bpf_cpu_pct(cpus), r.programs.size(), r.bpf_runs(),
-               r.valid ? "" : "  INVALID: agent exited");
-  }
+  std::string line = fmt::format("{:<12} {:<8} {:>12.0f} ops/s", round, r.phase, r.workload.ops_per_sec);
+  if (r.phase == "agent")
+    line += fmt::format("  agent cpu {:.2f} %  bpf {:.2f} % ({} programs, {} runs)", r.agent_cpu_pct(cpus),
+                        r.bpf_cpu_pct(cpus), r.programs.size(), r.bpf_runs());
+  if (!r.foreign_programs.empty())
+    line += fmt::format("  [other bpf programs ran: {} runs in {}]", r.foreign.run_cnt, r.foreign_programs.size());
+  if (!r.valid) line += "  INVALID: agent exited";
+  fmt::print("{}\n", line);
   std::fflush(stdout);
 }
 
@@ -92,13 +93,15 @@ nlohmann::json summarize(const MeasureArgs& a, const MeasureConfig& c, const std
   std::map<int, const PhaseResult*> base, agent;
   for (const auto& r : runs)
     if (r.round > 0 && r.valid) (r.phase == "agent" ? agent : base)[r.round] = &r;
-  std::vector<double> base_ops, agent_ops, ops, agent_pct, bpf_pct, total_pct, bpf_ns, user_ns;
+  std::vector<double> base_ops, agent_ops, base_eff, agent_eff, ops, agent_pct, bpf_pct, total_pct, bpf_ns, user_ns;
   std::vector<const PhaseResult*> agent_runs;
   uint64_t sum_bpf_ns = 0, sum_runs = 0, sum_ops = 0;
   for (const auto& [round, ar] : agent) {
     if (!base.count(round)) continue;
     base_ops.push_back(base[round]->workload.ops_per_sec);
     agent_ops.push_back(ar->workload.ops_per_sec);
+    base_eff.push_back(base[round]->ops_per_cpu_sec());
+    agent_eff.push_back(ar->ops_per_cpu_sec());
     ops.push_back(static_cast<double>(ar->workload.ops));
     agent_pct.push_back(ar->agent_cpu_pct(c.cpus));
     bpf_pct.push_back(ar->bpf_cpu_pct(c.cpus));
@@ -110,8 +113,13 @@ nlohmann::json summarize(const MeasureArgs& a, const MeasureConfig& c, const std
     sum_ops += ar->workload.ops;
     agent_runs.push_back(ar);
   }
+  int foreign = 0;
+  for (const auto& r : runs) foreign += r.round > 0 && !r.foreign_programs.empty();
   const std::vector<double> slowdowns = paired_slowdowns(base_ops, agent_ops);
   const auto ci = bootstrap_median_ci95(slowdowns);
+  // The same slowdown in ops per workload CPU-second: immune to CPU taken by unrelated load.
+  const std::vector<double> per_cpu = paired_slowdowns(base_eff, agent_eff);
+  const auto per_cpu_ci = bootstrap_median_ci95(per_cpu);
   const double pct = median(total_pct);
   auto per = [](uint64_t ns, uint64_t n) { return n ? static_cast<double>(ns) / static_cast<double>(n) : 0.0; };
   return {
@@ -119,7 +127,10 @@ nlohmann::json summarize(const MeasureArgs& a, const MeasureConfig& c, const std
        {{"ops", static_cast<uint64_t>(median(ops))}, {"ops_per_sec", median(agent_ops)}, {"target_rate", rate_json(c)}}},
       {"overhead",
        {{"baseline_ops_per_sec", median(base_ops)}, {"traced_ops_per_sec", median(agent_ops)},
-        {"slowdown_pct", median(slowdowns)}, {"ci95", {ci[0], ci[1]}}, {"paired_rounds", slowdowns.size()}}},
+        {"slowdown_pct", median(slowdowns)}, {"ci95", {ci[0], ci[1]}}, {"paired_rounds", slowdowns.size()},
+        {"baseline_ops_per_cpu_sec", median(base_eff)}, {"traced_ops_per_cpu_sec", median(agent_eff)},
+        {"per_cpu_slowdown_pct", median(per_cpu)}, {"per_cpu_ci95", {per_cpu_ci[0], per_cpu_ci[1]}},
+        {"phases_with_foreign_bpf", foreign}}},
       {"cpu",
        {{"bpf_ns", median(bpf_ns)}, {"agent_user_ns", median(user_ns)}, {"pct_of_machine", pct},
         {"budget_pct", a.budget_pct}, {"within_budget", pct <= a.budget_pct},
@@ -129,6 +140,10 @@ nlohmann::json summarize(const MeasureArgs& a, const MeasureConfig& c, const std
         {"bpf_programs", program_totals(agent_runs)}}}};
 }
 
+std::string with_ci(const nlohmann::json& value, const nlohmann::json& ci) {
+  return fmt::format("{:.1f} [{:.1f}, {:.1f}]", value.get<double>(), ci[0].get<double>(), ci[1].get<double>());
+}
+
 void print_summary(const MeasureArgs& a, const nlohmann::json& results) {
   const auto& s = results["summary"];
   const auto& ov = s["overhead"];
@@ -136,15 +151,21 @@ void print_summary(const MeasureArgs& a, const nlohmann::json& results) {
   const auto& m = results["measure"];
   fmt::print("\nagent: {}\n{} workload, rate {}, {} thread(s), {} s x {} rounds (+1 warm-up), settle {} s\n", a.agent,
              a.workload, a.rate, a.threads, a.duration_s, a.repeat, a.settle_s);
-  fmt::print("{:<10} {:>14} {:>10} {:>24}\n", "phase", "ops/s median", "target", "slowdown % [95% CI]");
-  fmt::print("{:<10} {:>14.0f} {:>10}\n", "baseline", ov["baseline_ops_per_sec"].get<double>(), a.rate);
-  fmt::print("{:<10} {:>14.0f} {:>10} {:>10.1f} [{:.1f}, {:.1f}]\n", "agent", ov["traced_ops_per_sec"].get<double>(),
-             a.rate, ov["slowdown_pct"].get<double>(), ov["ci95"][0].get<double>(), ov["ci95"][1].get<double>());
+  fmt::print("{:<10} {:>14} {:>10} {:>22} {:>16} {:>22}\n", "phase", "ops/s median", "target", "slowdown % [95% CI]",
+             "ops/cpu-s", "slowdown % [95% CI]");
+  fmt::print("{:<10} {:>14.0f} {:>10} {:>22} {:>16.0f}\n", "baseline", ov["baseline_ops_per_sec"].get<double>(), a.rate,
+             "", ov["baseline_ops_per_cpu_sec"].get<double>());
+  fmt::print("{:<10} {:>14.0f} {:>10} {:>22} {:>16.0f} {:>22}\n", "agent", ov["traced_ops_per_sec"].get<double>(), a.rate,
+             with_ci(ov["slowdown_pct"], ov["ci95"]), ov["traced_ops_per_cpu_sec"].get<double>(),
+             with_ci(ov["per_cpu_slowdown_pct"], ov["per_cpu_ci95"]));
   fmt::print("{:<6} {:<18} {:<16} {:>14} {:>12}\n", "id", "bpf program", "type", "runs", "ns/run");
   for (const auto& p : m["bpf_programs"])
     fmt::print("{:<6} {:<18} {:<16} {:>14} {:>12.1f}\n", p["id"].get<uint32_t>(), p["name"].get<std::string>(),
                p["type"].get<std::string>(), p["run_cnt"].get<uint64_t>(), p["ns_per_run"].get<double>());
   if (m["bpf_programs"].empty()) fmt::print("(no bpf programs attributed to the agent)\n");
+  const int noisy = results["summary"]["overhead"]["phases_with_foreign_bpf"].get<int>();
+  if (noisy > 0)
+    fmt::print("warning: other tracers' bpf programs ran during {} measured phase(s): expect noisier numbers\n", noisy);
   fmt::print("agent cost: process tree {:.2f} % + bpf {:.2f} % ({:.0f} ns/run) = {:.2f} % of the machine "
              "(budget {:.2f} %): {}\n",
              m["agent_cpu_pct"].get<double>(), m["bpf_cpu_pct"].get<double>(),
@@ -166,8 +187,9 @@ int run_measure(const MeasureArgs& a) {
   std::vector<PhaseResult> runs;
   std::string invalid;
   for (int round = 0; round <= a.repeat && invalid.empty(); ++round) {
-    // Alternate which phase goes first so drift between phases does not favour one of them.
-    const bool agent_first = round % 2 == 1;
+    // Alternate which phase goes first so drift between phases does not favour one of them; the
+    // warm-up starts with the agent so a broken agent fails at once.
+    const bool agent_first = round % 2 == 0;
     for (int i = 0; i < 2; ++i) {
       const bool agent_phase = (i == 0) == agent_first;
       runs.push_back(agent_phase ? run_agent_phase(config, round) : run_baseline_phase(config, round));

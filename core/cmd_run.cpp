@@ -75,8 +75,9 @@ void print_summary(const RunOptions& o, const nlohmann::json& s) {
              o.duration_s, o.repeat, o.pipeline.transport, o.pipeline.wakeup, o.pipeline.hook);
   fmt::print("{:<10} {:>14} {:>24}\n", "phase", "ops/s median", "slowdown % [95% CI]");
   fmt::print("{:<10} {:>14.0f}\n", "baseline", ov["baseline_ops_per_sec"].get<double>());
-  fmt::print("{:<10} {:>14.0f} {:>8.1f} [{:.1f}, {:.1f}]\n", "floor", ov["floor_ops_per_sec"].get<double>(),
-             ov["floor_slowdown_pct"].get<double>(), ov["floor_ci95"][0].get<double>(), ov["floor_ci95"][1].get<double>());
+  if (ov.contains("floor_ops_per_sec"))
+    fmt::print("{:<10} {:>14.0f} {:>8.1f} [{:.1f}, {:.1f}]\n", "floor", ov["floor_ops_per_sec"].get<double>(),
+               ov["floor_slowdown_pct"].get<double>(), ov["floor_ci95"][0].get<double>(), ov["floor_ci95"][1].get<double>());
   fmt::print("{:<10} {:>14.0f} {:>8.1f} [{:.1f}, {:.1f}]\n", "traced", ov["traced_ops_per_sec"].get<double>(),
              ov["slowdown_pct"].get<double>(), ov["ci95"][0].get<double>(), ov["ci95"][1].get<double>());
   if (ov.contains("bare_ops_per_sec"))

@@ -104,7 +104,8 @@ std::string render_table(const GateReport& report) {
     out += fmt::format("  {}\n", row.cells[6]);
   }
   for (const MetricVerdict& v : report.result.metrics)
-    if (v.verdict != Verdict::pass) out += fmt::format("  {} {}: {}\n", to_string(v.verdict), v.baseline.name, v.reason);
+    if (v.verdict != Verdict::pass || v.noisy)
+      out += fmt::format("  {} {}: {}\n", v.noisy ? "noisy" : to_string(v.verdict), v.baseline.name, v.reason);
   for (const std::string& note : report.result.notes) out += fmt::format("  note: {}\n", note);
   out += summary_line(report) + "\n";
   return out;
@@ -123,8 +124,9 @@ std::string render_markdown(const GateReport& report) {
   }
   out += "\n";
   for (const MetricVerdict& v : report.result.metrics)
-    if (v.verdict != Verdict::pass)
-      out += fmt::format("- **{}** `{}`: {}\n", to_string(v.verdict), v.baseline.name, md_escape(v.reason));
+    if (v.verdict != Verdict::pass || v.noisy)
+      out += fmt::format("- **{}** `{}`: {}\n", v.noisy ? "noisy" : to_string(v.verdict), v.baseline.name,
+                         md_escape(v.reason));
   for (const std::string& note : report.result.notes) out += fmt::format("- note: {}\n", md_escape(note));
   out += fmt::format("\n{}\n\n", summary_line(report));
   out += "Method: two-sided Mann–Whitney U per metric over per-repetition values (exact for ≤ 20 "

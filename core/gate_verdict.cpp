@@ -154,7 +154,13 @@ GateResult evaluate(const GateInput& baseline, const GateInput& current,
     else if (significant)
       v.reason = fmt::format("significant but within the limit ({} vs {})", describe_change(v),
                              describe_limit(v, options));
-    else
+    else if ((v.baseline.better == Better::lower ? v.change : -v.change) > options.max_regression_pct) {
+      v.noisy = true;
+      v.reason = fmt::format("median moved {} (limit {}) but not significantly (p_holm={:.2g}): too noisy to "
+                             "tell at {} vs {} repetitions",
+                             describe_change(v), describe_limit(v, options), v.p_adjusted,
+                             v.baseline.values.size(), v.current.values.size());
+    } else
       v.reason = fmt::format("no significant change (p_holm={:.2g})", v.p_adjusted);
   }
   return result;

@@ -46,6 +46,9 @@ struct MetricVerdict {
   bool exact = false;
   Interval ci;            // 95 % bootstrap CI of the median ratio (or difference)
   Verdict verdict = Verdict::inconclusive;
+  // A pass whose median moved beyond the limit in the bad direction without significance:
+  // too noisy to tell at this many repetitions. Reported loudly, never failed.
+  bool noisy = false;
   std::string reason;     // one line: why this verdict
 };
 

@@ -15,6 +15,15 @@ int main(int argc, char** argv) {
   install_libbpf_logging();
   std::vector<Subcommand> subs = {register_probe(root), register_trace(root), register_run(root),
                                   register_sweep(root), register_measure(root), register_gate(root)};
+  // name an unknown subcommand instead of CLI11's generic "a subcommand is required"
+  if (argc > 1 && argv[1][0] != '-') {
+    bool known = false;
+    for (const auto& s : subs) known = known || s.app->check_name(argv[1]);
+    if (!known) {
+      fmt::print(stderr, "ringside: unknown subcommand '{}' (expected probe, trace, run, sweep, measure or gate)\n", argv[1]);
+      return kExitUsage;
+    }
+  }
   try {
     root.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,6 +1,8 @@
 // Running one baseline or agent phase of `ringside measure`; see measure_phase.h.
 #include "measure_phase.h"
 
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -21,34 +23,39 @@ uint64_t ns_between(Clock::time_point a, Clock::time_point b) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(b - a).count());
 }
 
-std::set<uint32_t> new_owned_programs(const std::set<uint32_t>& before, const std::vector<pid_t>& tree,
-                                      std::size_t* unattributed) {
+// Programs loaded since `before` that some process of `tree` holds an fd of.
+std::set<uint32_t> new_owned_programs(const std::set<uint32_t>& before, const std::vector<pid_t>& tree) {
   const std::set<uint32_t> owned = prog_ids_owned_by(tree);
   std::set<uint32_t> mine;
-  std::size_t others = 0;
-  for (uint32_t id : list_prog_ids()) {
-    if (before.count(id)) continue;
-    if (owned.count(id)) {
-      mine.insert(id);
-    } else {
-      ++others;
-    }
-  }
-  if (unattributed) *unattributed = others;
+  for (uint32_t id : list_prog_ids())
+    if (!before.count(id) && owned.count(id)) mine.insert(id);
   return mine;
 }
 
-std::map<uint32_t, ProgStats> read_all(const std::set<uint32_t>& ids) {
+std::map<uint32_t, ProgStats> read_all(const std::vector<uint32_t>& ids) {
   std::map<uint32_t, ProgStats> out;
   for (uint32_t id : ids)
     if (auto s = read_prog_stats(id)) out[id] = *s;
   return out;
 }
 
-std::string settle_failure(const AgentProcess& agent, int status) {
-  const std::string tail = tail_lines(agent.stderr_path(), 10);
-  return fmt::format("agent exited during settle ({}); last stderr lines:\n{}", describe_wait_status(status),
-                     tail.empty() ? "(none)\n" : tail);
+// "agent exited <when> (status 3); last stderr lines:" and the tail, without a trailing newline.
+std::string agent_exit_message(const std::string& when, int status, const std::string& stderr_path) {
+  std::string tail = tail_lines(stderr_path, 10);
+  while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+  return fmt::format("agent exited {} ({}); last stderr lines:\n{}", when, describe_wait_status(status),
+                     tail.empty() ? "(none)" : tail);
+}
+
+// User + system CPU of every child this process has reaped so far (they include their own
+// reaped descendants).
+uint64_t reaped_children_cpu_ns() {
+  rusage ru{};
+  getrusage(RUSAGE_CHILDREN, &ru);
+  auto ns = [](const timeval& tv) {
+    return static_cast<uint64_t>(tv.tv_sec) * 1'000'000'000ull + static_cast<uint64_t>(tv.tv_usec) * 1000ull;
+  };
+  return ns(ru.ru_utime) + ns(ru.ru_stime);
 }
 
 }  // namespace
@@ -68,6 +75,10 @@ uint64_t PhaseResult::bpf_runs() const {
 double PhaseResult::agent_cpu_pct(int cpus) const { return pct_of_machine(agent_cpu_ns, wall_ns, cpus); }
 double PhaseResult::bpf_cpu_pct(int cpus) const { return pct_of_machine(bpf_ns(), wall_ns, cpus); }
 
+double PhaseResult::ops_per_cpu_sec() const {
+  return workload_cpu_ns ? static_cast<double>(workload.ops) * 1e9 / static_cast<double>(workload_cpu_ns) : 0.0;
+}
+
 nlohmann::json program_json(const ProgStats& p) {
   return {{"id", p.id},
           {"name", p.name},
@@ -79,8 +90,10 @@ nlohmann::json program_json(const ProgStats& p) {
 
 nlohmann::json PhaseResult::to_json(int cpus) const {
   nlohmann::json j = {{"index", round}, {"phase", phase}, {"warmup", round == 0},
-                      {"valid", valid}, {"workload", workload.to_json()}, {"wall_ns", wall_ns}};
+                      {"valid", valid}, {"workload", workload.to_json()}, {"wall_ns", wall_ns},
+                      {"workload_cpu_ns", workload_cpu_ns}, {"ops_per_cpu_sec", ops_per_cpu_sec()}};
   if (!valid) j["invalid_reason"] = invalid_reason;
+  j["foreign_bpf"] = {{"programs", foreign_programs}, {"run_cnt", foreign.run_cnt}, {"run_time_ns", foreign.run_time_ns}};
   if (phase != "agent") return j;
   const uint64_t runs = bpf_runs();
   j["cpu"] = {{"agent_user_ns", agent_cpu_ns},
@@ -93,20 +106,57 @@ nlohmann::json PhaseResult::to_json(int cpus) const {
               {"pct_of_machine", agent_cpu_pct(cpus) + bpf_cpu_pct(cpus)}};
   j["bpf_programs"] = nlohmann::json::array();
   for (const auto& p : programs) j["bpf_programs"].push_back(program_json(p));
-  j["unattributed_programs"] = unattributed_programs;
   j["stop_signal"] = stop_signal;
   return j;
 }
+
+namespace {
+
+// Runs the workload once and fills `r`'s workload, wall and CPU figures; with an agent also its
+// tree CPU and its programs' deltas. Every program that ran in the window and is not the agent's
+// is reported as foreign activity (someone else tracing this machine meanwhile).
+void run_window(const MeasureConfig& config, PhaseResult& r, AgentProcess* agent, const std::set<uint32_t>& before) {
+  // The workload is set up (its exec and setup syscalls happen) before the window opens.
+  const uint64_t children_before = reaped_children_cpu_ns();
+  WorkloadProcess workload = WorkloadProcess::spawn(config.workload);
+  std::set<uint32_t> mine;
+  if (agent) mine = new_owned_programs(before, agent->tree());
+  const std::map<uint32_t, ProgStats> start = read_all(list_prog_ids());
+  const TreeCpuSample cpu_start = agent ? sample_tree_cpu(agent->tree()) : TreeCpuSample{};
+  const auto t0 = Clock::now();
+  workload.go();
+  r.workload = workload.wait();
+  const auto t1 = Clock::now();
+  r.workload_cpu_ns = reaped_children_cpu_ns() - children_before;
+  if (agent) {
+    const std::vector<pid_t> tree_end = agent->tree();
+    r.agent_cpu_ns = tree_cpu_delta_ns(cpu_start, sample_tree_cpu(tree_end));
+    r.agent_processes = tree_end.size();
+    // Programs loaded late (after settle) count too, from their load on.
+    for (uint32_t id : new_owned_programs(before, tree_end)) mine.insert(id);
+  }
+  const std::map<uint32_t, ProgStats> end = read_all(list_prog_ids());
+  r.wall_ns = ns_between(t0, t1);
+  for (const auto& [id, after] : end) {
+    const auto it = start.find(id);
+    const ProgStats delta = it == start.end() ? after : prog_stats_delta(it->second, after);
+    if (mine.count(id)) {
+      r.programs.push_back(delta);
+    } else if (delta.run_cnt > 0) {
+      r.foreign.run_cnt += delta.run_cnt;
+      r.foreign.run_time_ns += delta.run_time_ns;
+      r.foreign_programs.push_back(delta.name);
+    }
+  }
+}
+
+}  // namespace
 
 PhaseResult run_baseline_phase(const MeasureConfig& config, int round) {
   PhaseResult r;
   r.round = round;
   r.phase = "baseline";
-  WorkloadProcess workload = WorkloadProcess::spawn(config.workload);
-  const auto t0 = Clock::now();
-  workload.go();
-  r.workload = workload.wait();
-  r.wall_ns = ns_between(t0, Clock::now());
+  run_window(config, r, nullptr, {});
   return r;
 }
 
@@ -119,34 +169,12 @@ PhaseResult run_agent_phase(const MeasureConfig& config, int round) {
   AgentProcess agent = AgentProcess::spawn(config.agent, fmt::format("{}/agent-{}.out", config.out_dir, round),
                                            fmt::format("{}/agent-{}.err", config.out_dir, round));
   const auto settle = std::chrono::milliseconds(static_cast<int64_t>(config.settle_s * 1000));
-  if (auto status = agent.wait_for_exit(settle)) throw AgentFailedToSettle(settle_failure(agent, *status));
-
-  // The workload is set up (its exec and setup syscalls happen) before the window opens.
-  WorkloadProcess workload = WorkloadProcess::spawn(config.workload);
-  std::set<uint32_t> ids = new_owned_programs(before, agent.tree(), &r.unattributed_programs);
-  const std::map<uint32_t, ProgStats> stats_start = read_all(ids);
-  const TreeCpuSample cpu_start = sample_tree_cpu(agent.tree());
-  const auto t0 = Clock::now();
-  workload.go();
-  r.workload = workload.wait();
-  const auto t1 = Clock::now();
-  const std::vector<pid_t> tree_end = agent.tree();
-  const TreeCpuSample cpu_end = sample_tree_cpu(tree_end);
-  // Programs loaded late (after settle) count too, from their load on.
-  for (uint32_t id : new_owned_programs(before, tree_end, &r.unattributed_programs)) ids.insert(id);
-  const std::map<uint32_t, ProgStats> stats_end = read_all(ids);
-
-  r.wall_ns = ns_between(t0, t1);
-  r.agent_cpu_ns = tree_cpu_delta_ns(cpu_start, cpu_end);
-  r.agent_processes = tree_end.size();
-  for (const auto& [id, end] : stats_end) {
-    const auto it = stats_start.find(id);
-    r.programs.push_back(it == stats_start.end() ? end : prog_stats_delta(it->second, end));
-  }
+  if (auto status = agent.wait_for_exit(settle))
+    throw AgentFailedToSettle(agent_exit_message("during settle", *status, agent.stderr_path()));
+  run_window(config, r, &agent, before);
   if (auto status = agent.poll_exit()) {
     r.valid = false;
-    r.invalid_reason = fmt::format("agent exited during the workload ({}); last stderr lines:\n{}",
-                                   describe_wait_status(*status), tail_lines(agent.stderr_path(), 10));
+    r.invalid_reason = agent_exit_message("during the workload", *status, agent.stderr_path());
   }
   agent.stop();
   r.stop_signal = agent.stop_signal();

@@ -26,6 +26,14 @@ struct PhaseResult {
   std::string phase;       // "baseline" | "agent"
   WorkloadResult workload;
   uint64_t wall_ns = 0;    // go() → result: the window CPU is sampled over
+  // CPU the workload process used in all (RUSAGE_CHILDREN delta over its spawn → reap; its set-up is
+  // a few ms of it). ops per CPU-second does not depend on how much CPU other load left it.
+  uint64_t workload_cpu_ns = 0;
+
+  // Programs not the agent's that ran during the window (another tracer on this machine slows
+  // both phases at random: a measurement with foreign activity is noisier).
+  std::vector<std::string> foreign_programs;
+  ProgStats foreign;  // run_cnt / run_time_ns summed over them
 
   // agent phase only
   bool valid = true;                // false: the agent exited before the window ended
@@ -33,13 +41,13 @@ struct PhaseResult {
   uint64_t agent_cpu_ns = 0;        // the agent's process tree, user + system (agent_tree.h)
   std::size_t agent_processes = 0;  // tree size at the end of the window
   std::vector<ProgStats> programs;  // its programs, run_time_ns/run_cnt as window deltas
-  std::size_t unattributed_programs = 0;  // programs loaded meanwhile by someone else
   std::string stop_signal;          // what it took to stop it ("SIGINT", …; "" if it had exited)
 
   [[nodiscard]] uint64_t bpf_ns() const;
   [[nodiscard]] uint64_t bpf_runs() const;
   [[nodiscard]] double agent_cpu_pct(int cpus) const;
   [[nodiscard]] double bpf_cpu_pct(int cpus) const;
+  [[nodiscard]] double ops_per_cpu_sec() const;  // 0 when no CPU time was measured
   // {index, phase, warmup, valid, workload{...}, cpu{...}, bpf_programs[...]} (slowdown added later)
   [[nodiscard]] nlohmann::json to_json(int cpus) const;
 };

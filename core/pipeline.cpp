@@ -143,7 +143,15 @@ void Pipeline::on_record(const void* data, std::size_t size) noexcept {
   e->t_enqueued = now;
   Worker& w = *workers_[next_worker_];
   next_worker_ = next_worker_ + 1 == workers_.size() ? 0 : next_worker_ + 1;
-  if (w.queue.try_push(e)) return;
+  if (w.queue.try_push(e)) {
+    // a sleeping worker is woken now rather than at the end of a long batch (the fenced
+    // check in on_batch_end() catches the race this relaxed look can miss)
+    if (w.sleeping.load(std::memory_order_relaxed)) {
+      w.wake_seq.fetch_add(1, std::memory_order_release);
+      w.wake_seq.notify_one();
+    }
+    return;
+  }
   if (config_.queue_policy == "drop") {
     queue_full_.store(queue_full_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     pool_.put_local(e);

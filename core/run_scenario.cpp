@@ -207,14 +207,16 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
   s["cpu"] = cpu_json(cpu_sum, received + dropped, probe.cpus, o.budget_pct);
   out.within_budget = s["cpu"]["within_budget"].get<bool>();
   const auto slow = paired_slowdowns(base, traced);
-  const auto floor_slow = paired_slowdowns(base, floor);
+  const auto floor_slow = floor.empty() ? std::vector<double>{} : paired_slowdowns(base, floor);
   s["overhead"] = {{"baseline_ops_per_sec", median(base)},
-                   {"floor_ops_per_sec", median(floor)},
                    {"traced_ops_per_sec", median(traced)},
                    {"slowdown_pct", median(slow)},
-                   {"ci95", ci_pair(bootstrap_median_ci95(slow))},
-                   {"floor_slowdown_pct", median(floor_slow)},
-                   {"floor_ci95", ci_pair(bootstrap_median_ci95(floor_slow))}};
+                   {"ci95", ci_pair(bootstrap_median_ci95(slow))}};
+  if (!floor.empty()) {
+    s["overhead"]["floor_ops_per_sec"] = median(floor);
+    s["overhead"]["floor_slowdown_pct"] = median(floor_slow);
+    s["overhead"]["floor_ci95"] = ci_pair(bootstrap_median_ci95(floor_slow));
+  }
   if (ops_by_phase.count("bare")) {
     const auto& bare = ops_by_phase["bare"];
     const auto bare_slow = paired_slowdowns(base, bare);

@@ -160,6 +160,22 @@ double failure_rate(double shift, double sigma, int trials) {
   return static_cast<double>(failed) / trials;
 }
 
+TEST(Verdict, LargeButInsignificantMovesPassLoudly) {
+  GateInput baseline, current;
+  Metric m;
+  m.name = "latency.end_to_end.p50";
+  m.values = {10, 11, 12, 13, 30};
+  baseline.metrics = {m};
+  m.values = {9, 12, 14, 15, 16};  // median +16.7 %, ranks interleaved
+  current.metrics = {m};
+  const GateResult r = evaluate(baseline, current, {"latency.*"}, GateOptions{});
+  ASSERT_EQ(r.metrics.size(), 1u);
+  EXPECT_EQ(r.metrics[0].verdict, Verdict::pass);
+  EXPECT_TRUE(r.metrics[0].noisy);
+  EXPECT_GT(r.metrics[0].p_adjusted, 0.05);
+  EXPECT_NEAR(r.metrics[0].change, 100.0 * (14.0 / 12.0 - 1.0), 1e-9);
+}
+
 TEST(Verdict, NeitherCriesWolfNorSleeps) {
   // 5 % repetition-to-repetition noise (lognormal sigma 0.05), 6 metrics, 9 vs 9 reps.
   // Holm keeps the A/A regression rate at or below alpha/2 = 2.5 % in theory.

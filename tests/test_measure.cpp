@@ -114,9 +114,11 @@ class MeasureCli : public ::testing::Test {
 
   // Starts `ringside measure` with short phases; stdout/stderr go to files in the test dir.
   pid_t start(const std::string& agent, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {kRingside, "measure", "--agent", agent, "--out", path("out"),
-                                     "--repeat", "1", "--duration", "0.4", "--settle", "0.3"};
+    std::vector<std::string> args = {kRingside, "measure", "--agent", agent, "--out", path("out")};
     args.insert(args.end(), extra.begin(), extra.end());
+    const std::pair<std::string, std::string> defaults[] = {{"--repeat", "1"}, {"--duration", "0.4"}, {"--settle", "0.3"}};
+    for (const auto& [flag, value] : defaults)
+      if (std::find(extra.begin(), extra.end(), flag) == extra.end()) args.insert(args.end(), {flag, value});
     const pid_t pid = fork();
     if (pid == 0) {
       freopen(path("stdout").c_str(), "w", stdout);
@@ -239,10 +241,10 @@ TEST_F(MeasureCli, SigtermToRingsideStopsTheAgentFirst) {
   const pid_t ringside = start("echo $$ > " + path("agent-pid") + "; exec sleep 60", {"--settle", "30"});
   pid_t agent = 0;
   for (int i = 0; i < 500 && agent == 0; ++i, std::this_thread::sleep_for(10ms)) agent = pid_from("agent-pid");
-  ASSERT_GT(agent, 0);
-  ASSERT_TRUE(process_group_alive(agent));
+  const bool agent_was_alive = agent > 0 && process_group_alive(agent);
   kill(ringside, SIGTERM);
   const Outcome o = finish(ringside);
+  ASSERT_TRUE(agent_was_alive) << o.err;
   EXPECT_TRUE(WIFSIGNALED(o.status) && WTERMSIG(o.status) == SIGTERM) << describe_wait_status(o.status);
   EXPECT_FALSE(process_group_alive(agent));
 }

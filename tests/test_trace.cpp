@@ -18,6 +18,10 @@ struct TraceCase {
   uint64_t ops;
 };
 
+void PrintTo(const TraceCase& c, std::ostream* os) {
+  *os << c.transport << "/" << c.hook << " rate " << c.rate << " ops " << c.ops;
+}
+
 std::string case_name(const testing::TestParamInfo<TraceCase>& i) {
   return i.param.transport + "_" + i.param.hook + "_" + (i.param.rate > 0 ? "paced" : "max");
 }
@@ -53,7 +57,9 @@ TEST_P(TraceConservation, ReceivedPlusDroppedEqualsIssued) {
   EXPECT_EQ(ev["dropped_total"].get<uint64_t>(), dropped);
   EXPECT_TRUE(ev["conserved"].get<bool>());
   EXPECT_EQ(ev["by_syscall"].value("write", uint64_t{0}), ev["received"].get<uint64_t>());
-  if (c.rate > 0) EXPECT_EQ(dropped, 0u) << "a paced run must not drop: " << ev.dump();
+  if (c.rate > 0) {
+    EXPECT_EQ(dropped, 0u) << "a paced run must not drop: " << ev.dump();
+  }
   // capabilities were dropped after attach, and events were still conserved
   EXPECT_NE(read_results(out)["host"].value("capabilities_after_attach", "").find("effective 0x0"), std::string::npos)
       << read_results(out)["host"].dump();
@@ -162,11 +168,12 @@ void lifecycle(int signal_to_send) {
   const int code = tr.wait_exit();
   kill(target.pid, SIGKILL);
   target.wait_exit();
-  if (signal_to_send == SIGKILL)
+  if (signal_to_send == SIGKILL) {
     EXPECT_EQ(code, 128 + SIGKILL);
-  else
+  } else {
     EXPECT_EQ(code, 0) << tr.err();
-  if (signal_to_send != SIGKILL) EXPECT_TRUE(std::filesystem::exists(out + "/results.json")) << "results written on stop";
+    EXPECT_TRUE(std::filesystem::exists(out + "/results.json")) << "results written on stop";
+  }
   EXPECT_TRUE(programs_gone(before)) << "ringside left BPF programs loaded";
 }
 

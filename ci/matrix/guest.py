@@ -23,25 +23,45 @@ from results import RunOutcome, Serial, parse_serial
 QEMU = "qemu-system-x86_64"
 
 
+@dataclass(frozen=True)
+class Step:
+    name: str                 # "probe", "run-ringbuf", "run-ringbuf-tracepoint"
+    out: str                  # results dir ("" for the probe)
+    argv: list[str]
+    transport: str | None = None
+    hook: str | None = None
+
+
 @dataclass
 class Steps:
-    transports: tuple[str, ...]
-    run_args: list[str]            # `ringside run` args before --transport/--out
-    step_timeout_s: int = 90
+    """`ringside probe --json`, then per transport one run per hook.
 
-    def list(self, bin_prefix: str, out_root: str, out_prefix: str = "r-") -> list[tuple[str, str, list[str]]]:
-        steps = [("probe", "", [f"{bin_prefix}ringside", "probe", "--json"])]
-        for t in self.transports:
-            out = f"{out_root}/{out_prefix}{t}"
-            steps.append((f"run-{t}", out, [f"{bin_prefix}ringside", "run", *self.run_args,
-                                            "--transport", t, "--out", out]))
+    The first hook's run is the cell's main run (its latency and ns/event are reported);
+    each further hook (tracepoint: the syscalls:sys_enter_* context that PREEMPT_RT
+    kernels lay out differently) must conserve events too.
+    """
+    transports: tuple[str, ...]
+    run_args: list[str]            # `ringside run` args before --hook/--transport/--out
+    hooks: tuple[str, ...] = ("raw_tp", "tracepoint")
+    step_timeout_s: int = 120
+
+    def list(self, bin_prefix: str, out_root: str, out_prefix: str = "r-") -> list[Step]:
+        steps = [Step("probe", "", [f"{bin_prefix}ringside", "probe", "--json"])]
+        for i, hook in enumerate(self.hooks or (None,)):
+            for t in self.transports:
+                suffix = f"{t}-{hook}" if i else t
+                out = f"{out_root}/{out_prefix}{suffix}"
+                argv = [f"{bin_prefix}ringside", "run", *self.run_args]
+                if hook:
+                    argv += ["--hook", hook]
+                steps.append(Step(f"run-{suffix}", out, argv + ["--transport", t, "--out", out], t, hook))
         return steps
 
     def guest_script(self) -> bytes:
         lines = ["# written by ci/kernel-matrix; sourced by /init", f"STEP_TIMEOUT={int(self.step_timeout_s)}"]
-        for name, out, argv in self.list("/bin/", "/tmp"):
-            lines.append(" ".join(["step", shlex.quote(name), shlex.quote(out) if out else "''",
-                                   *map(shlex.quote, argv)]))
+        for st in self.list("/bin/", "/tmp"):
+            lines.append(" ".join(["step", shlex.quote(st.name), shlex.quote(st.out) if st.out else "''",
+                                   *map(shlex.quote, st.argv)]))
         return ("\n".join(lines) + "\n").encode()
 
 
@@ -54,7 +74,7 @@ class Outcome:
     probe_rc: int | None
     probe: dict | None
     probe_stderr: str
-    runs: dict[str, RunOutcome]
+    runs: dict[str, list[RunOutcome]]   # transport → one outcome per hook, main first
     boot_failure: str | None = None
     wall_s: float = 0.0
 
@@ -71,14 +91,18 @@ def _json(b: bytes | None) -> dict | None:
 
 def outcome_from_serial(s: Serial, steps: Steps, boot_s: float | None, boot_failure: str | None) -> Outcome:
     probe = s.steps.get("probe", {})
-    runs = {}
-    for t in steps.transports:
-        st = s.steps.get(f"run-{t}")
-        if st is None:
+    runs: dict[str, list[RunOutcome]] = {}
+    for st in steps.list("/bin/", "/tmp"):
+        if st.transport is None:
             continue
-        runs[t] = RunOutcome(rc=st.get("rc"), results=_json(s.blobs.get(f"run-{t}.results")),
-                             stderr=(s.blobs.get(f"run-{t}.stderr") or b"").decode(errors="replace"),
-                             timeout_s=steps.step_timeout_s)
+        done = s.steps.get(st.name)
+        if done is None:
+            runs.setdefault(st.transport, []).append(RunOutcome(rc=None, results=None, hook=st.hook, started=False))
+            continue
+        runs.setdefault(st.transport, []).append(RunOutcome(
+            rc=done.get("rc"), results=_json(s.blobs.get(f"{st.name}.results")),
+            stderr=(s.blobs.get(f"{st.name}.stderr") or b"").decode(errors="replace"),
+            timeout_s=steps.step_timeout_s, hook=st.hook))
     return Outcome(boots=s.booted, boot_s=boot_s if s.booted else None, uname=s.uname,
                    probe_rc=probe.get("rc"), probe=_json(s.blobs.get("probe.stdout")),
                    probe_stderr=(s.blobs.get("probe.stderr") or b"").decode(errors="replace"),
@@ -94,7 +118,7 @@ def save_artifacts(s: Serial, dest: Path) -> None:
             (dest / "probe.json").write_bytes(data)
         elif what == "results":
             (dest / step.removeprefix("run-")).mkdir(exist_ok=True)
-            (dest / step.removeprefix("run-") / "results.json").write_bytes(data)
+            (dest / step.removeprefix("run-") / "results.json").write_bytes(data)  # ringbuf/, ringbuf-tracepoint/
         elif data:
             (dest / f"{name}.txt").write_bytes(data)
 
@@ -173,29 +197,29 @@ def run_host(bin_dir: Path, steps: Steps, dest: Path, progress=None) -> Outcome:
     """The same steps directly on this machine (no VM)."""
     dest = dest.resolve()
     dest.mkdir(parents=True, exist_ok=True)
-    runs: dict[str, RunOutcome] = {}
+    runs: dict[str, list[RunOutcome]] = {}
     probe = probe_rc = None
     probe_err = ""
     t0 = time.monotonic()
-    for name, out, argv in steps.list(str(bin_dir) + "/", str(dest), out_prefix=""):
-        if out:
-            shutil.rmtree(out, ignore_errors=True)
+    for st in steps.list(str(bin_dir) + "/", str(dest), out_prefix=""):
+        if st.out:
+            shutil.rmtree(st.out, ignore_errors=True)
         try:
-            r = subprocess.run(["timeout", "-k", "5", str(steps.step_timeout_s), *argv],
+            r = subprocess.run(["timeout", "-k", "5", str(steps.step_timeout_s), *st.argv],
                                capture_output=True, stdin=subprocess.DEVNULL)
             rc, so, se = r.returncode, r.stdout, r.stderr
         except OSError as e:
             rc, so, se = 127, b"", str(e).encode()
         if progress:
-            progress(f"{name} rc={rc}")
-        (dest / f"{name}.stderr.txt").write_bytes(se[-16384:])
-        if name == "probe":
+            progress(f"{st.name} rc={rc}")
+        (dest / f"{st.name}.stderr.txt").write_bytes(se[-16384:])
+        if st.transport is None:
             probe_rc, probe, probe_err = rc, _json(so), se.decode(errors="replace")
             (dest / "probe.json").write_bytes(so)
         else:
-            t = name.removeprefix("run-")
-            rj = Path(out) / "results.json"
-            runs[t] = RunOutcome(rc=rc, results=_json(rj.read_bytes()) if rj.exists() else None,
-                                 stderr=se.decode(errors="replace"), timeout_s=steps.step_timeout_s)
+            rj = Path(st.out) / "results.json"
+            runs.setdefault(st.transport, []).append(RunOutcome(
+                rc=rc, results=_json(rj.read_bytes()) if rj.exists() else None,
+                stderr=se.decode(errors="replace"), timeout_s=steps.step_timeout_s, hook=st.hook))
     return Outcome(boots=True, boot_s=None, uname=os.uname().release, probe_rc=probe_rc, probe=probe,
                    probe_stderr=probe_err, runs=runs, wall_s=time.monotonic() - t0)

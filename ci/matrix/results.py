@@ -140,6 +140,8 @@ class RunOutcome:
     results: dict | None        # parsed results.json
     stderr: str = ""
     timeout_s: float | None = None
+    hook: str | None = None     # raw_tp, tracepoint (None: ringside's default)
+    started: bool = True        # False: the guest never got to this step
 
 
 def _last_line(text: str) -> str:
@@ -149,51 +151,74 @@ def _last_line(text: str) -> str:
 
 def check_run(transport: str, supported: bool | None, probe_reason: str | None,
               run: RunOutcome | None) -> tuple[str, str | None]:
-    """Conservation cell for one transport: ("pass"|"fail"|"unsupported", reason)."""
+    """Conservation cell for one transport's run: ("pass"|"fail"|"unsupported", reason)."""
+    label = f"{transport}/{run.hook}" if run is not None and run.hook else transport
     if supported is False:
         why = f"{transport} unsupported: {probe_reason or 'per probe'}"
-        if run is not None and (run.rc is None or run.rc not in (0, 1, 2)):
-            return "fail", f"{transport} not supported, and ringside crashed instead of falling back ({_rc_text(run)})"
+        if run is not None and run.started and (run.rc is None or run.rc not in (0, 1, 2)):
+            return "fail", f"{label}: not supported, and ringside crashed instead of falling back ({_rc_text(run)})"
         return "unsupported", why
     if run is None:
-        return "fail", f"{transport}: not run"
+        return "fail", f"{label}: not run"
+    if not run.started:
+        return "fail", f"{label}: not run (the guest stopped before it)"
     if run.rc is None:
-        return "fail", f"{transport}: the guest stopped during the run"
+        return "fail", f"{label}: the guest stopped during the run"
     if run.rc in TIMEOUT_RCS:
-        return "fail", f"{transport}: run timed out" + (f" after {run.timeout_s:g} s" if run.timeout_s else "")
+        return "fail", f"{label}: run timed out" + (f" after {run.timeout_s:g} s" if run.timeout_s else "")
     if run.results is None:
-        return "fail", f"{transport}: no results.json ({_rc_text(run)}{': ' + _last_line(run.stderr) if run.stderr else ''})"
+        tail = _last_line(run.stderr)
+        return "fail", f"{label}: no results.json ({_rc_text(run)}{': ' + tail if tail else ''})"
     if run.rc not in (0, 1):
-        return "fail", f"{transport}: {_rc_text(run)}: {_last_line(run.stderr)}"
+        return "fail", f"{label}: {_rc_text(run)}: {_last_line(run.stderr)}"
     summary = run.results.get("summary") or {}
     ev = summary.get("events") or {}
     exp, rec = ev.get("expected"), ev.get("received")
     dropped = ev.get("dropped") or {}
     if not isinstance(exp, int) or not isinstance(rec, int):
-        return "fail", f"{transport}: results lack summary.events.expected/received"
+        return "fail", f"{label}: results lack summary.events.expected/received"
     dsum = sum(v for v in dropped.values() if isinstance(v, int)) if isinstance(dropped, dict) else 0
     if exp <= 0:
-        return "fail", f"{transport}: the workload issued no syscalls (expected={exp})"
+        return "fail", f"{label}: the workload issued no syscalls (expected={exp})"
     if rec + dsum != exp:
         lost = exp - rec - dsum
         what = f"{lost} lost" if lost > 0 else f"{-lost} extra"
-        return "fail", f"{transport}: events not conserved: expected {exp} != received {rec} + dropped {dsum} ({what})"
+        return "fail", f"{label}: events not conserved: expected {exp} != received {rec} + dropped {dsum} ({what})"
     if ev.get("conserved") is False:
-        return "fail", f"{transport}: ringside reports events not conserved"
+        return "fail", f"{label}: ringside reports events not conserved"
     if rec == 0:
-        return "fail", f"{transport}: no events received (all {dsum} dropped)"
+        return "fail", f"{label}: no events received (all {dsum} dropped)"
     by = ev.get("by_syscall")
     if isinstance(by, dict) and by and sum(v for v in by.values() if isinstance(v, int)) != rec:
-        return "fail", f"{transport}: miscounted: by_syscall sums to {sum(by.values())}, received {rec}"
-    ran = ((run.results.get("host") or {}).get("transport"))
+        return "fail", f"{label}: miscounted: by_syscall sums to {sum(by.values())}, received {rec}"
+    host = run.results.get("host") or {}
+    ran = host.get("transport")
     if supported and isinstance(ran, str) and ran != transport:
-        return "fail", f"{transport}: ran {ran} although the probe reports {transport} supported"
+        return "fail", f"{label}: ran {ran} although the probe reports {transport} supported"
+    if run.hook and isinstance(host.get("hook"), str) and host["hook"] != run.hook:
+        return "fail", f"{label}: ran hook {host['hook']}"
     e2e = ((summary.get("latency_ns") or {}).get("end_to_end") or {})
     p50, p99 = e2e.get("p50"), e2e.get("p99")
-    for label, v in (("p50", p50), ("p99", p99)):
+    for name, v in (("p50", p50), ("p99", p99)):
         if isinstance(v, (int, float)) and not (0 < v < MAX_PLAUSIBLE_NS):
-            return "fail", f"{transport}: implausible end_to_end {label} = {v} ns (timestamps misread?)"
+            return "fail", f"{label}: implausible end_to_end {name} = {v} ns (timestamps misread?)"
     return "pass", None
+
+
+def check_transport(transport: str, supported: bool | None, probe_reason: str | None,
+                    runs: RunOutcome | list[RunOutcome] | None) -> tuple[str, list[str], RunOutcome | None]:
+    """All of one transport's runs (one per hook, main first) → (cell, reasons, main run)."""
+    if isinstance(runs, RunOutcome):
+        runs = [runs]
+    runs = runs or [None]
+    cells, reasons = [], []
+    for run in runs:
+        cell, why = check_run(transport, supported, probe_reason, run)
+        cells.append(cell)
+        if why and why not in reasons:
+            reasons.append(why)
+    cell = "fail" if "fail" in cells else ("unsupported" if "unsupported" in cells else "pass")
+    return cell, reasons, runs[0]
 
 
 def _rc_text(run: RunOutcome) -> str:
@@ -209,7 +234,7 @@ def _rc_text(run: RunOutcome) -> str:
 # ---- the row --------------------------------------------------------------------------
 
 def make_row(name: str, version: str | None, flavor: str, *, boots: bool | None, boot_s: float | None,
-             probe_rc: int | None, probe: dict | None, runs: dict[str, RunOutcome],
+             probe_rc: int | None, probe: dict | None, runs: dict[str, RunOutcome | list[RunOutcome]],
              boot_failure: str | None = None, probe_stderr: str = "",
              transports=TRANSPORTS) -> dict:
     """Classify everything one kernel produced into a ringside.matrix/v1 row."""
@@ -227,7 +252,7 @@ def make_row(name: str, version: str | None, flavor: str, *, boots: bool | None,
         why = f"probe failed ({'no exit status' if probe_rc is None else f'exit {probe_rc}'})"
         tail = _last_line(probe_stderr)
         return _finish(row, "fail", why + (f": {tail}" if tail else ""))
-    fails, notes, cells = [], [], {}
+    fails, notes, cells, main = [], [], {}, {}
     for t in TRANSPORTS:
         sup, why = probe_feature(probe, t)
         row[t] = sup
@@ -236,13 +261,12 @@ def make_row(name: str, version: str | None, flavor: str, *, boots: bool | None,
             continue
         if btf is False and sup is not False:
             sup, why = False, btf_reason or "kernel lacks BTF"
-        cells[t], r = check_run(t, sup, why, runs.get(t))
-        if r:
-            (fails if cells[t] == "fail" else notes).append(r)
+        cells[t], reasons, main[t] = check_transport(t, sup, why, runs.get(t))
+        (fails if cells[t] == "fail" else notes).extend(reasons)
     row["conservation"] = cells
     best = next((t for t in transports if cells.get(t) == "pass"), None)
     if best:
-        summary = runs[best].results.get("summary") or {}
+        summary = main[best].results.get("summary") or {}
         e2e = ((summary.get("latency_ns") or {}).get("end_to_end") or {})
         row["e2e_p50_ns"] = e2e.get("p50")
         row["e2e_p99_ns"] = e2e.get("p99")

@@ -174,6 +174,35 @@ def test_fallback_where_probe_says_supported_fails():
     assert "ran perfbuf" in row(runs=runs)["reason"]
 
 
+def test_every_hook_must_conserve():
+    # raw_tp passes but the tracepoint context is misread (the PREEMPT_RT trace_entry layout)
+    runs = {t: [RunOutcome(0, results_json(t), hook="raw_tp"),
+                RunOutcome(0, results_json(t, received=0 if t == "ringbuf" else 20000), hook="tracepoint")]
+            for t in results.TRANSPORTS}
+    r = row(runs=runs)
+    assert r["status"] == "fail"
+    assert r["conservation"] == {"ringbuf": "fail", "perfbuf": "pass"}
+    assert r["reason"].startswith("ringbuf/tracepoint: events not conserved")
+    assert r["e2e_p50_ns"] == 15000  # from perfbuf's main run
+    runs["ringbuf"][1] = RunOutcome(None, None, hook="tracepoint", started=False)
+    assert "not run (the guest stopped before it)" in row(runs=runs)["reason"]
+    runs["ringbuf"][1] = RunOutcome(0, results_json("ringbuf") | {"host": {"transport": "ringbuf", "hook": "raw_tp"}},
+                                    hook="tracepoint")
+    assert "ran hook raw_tp" in row(runs=runs)["reason"]
+
+
+def test_steps_guest_script():
+    import guest
+    steps = guest.Steps(transports=("ringbuf", "perfbuf"), run_args=["--rate", "20000"], step_timeout_s=77)
+    names = [s.name for s in steps.list("/bin/", "/tmp")]
+    assert names == ["probe", "run-ringbuf", "run-perfbuf", "run-ringbuf-tracepoint", "run-perfbuf-tracepoint"]
+    script = steps.guest_script().decode().splitlines()
+    assert script[1] == "STEP_TIMEOUT=77"
+    assert script[2] == "step probe '' /bin/ringside probe --json"
+    assert script[3] == ("step run-ringbuf /tmp/r-ringbuf /bin/ringside run --rate 20000 --hook raw_tp "
+                         "--transport ringbuf --out /tmp/r-ringbuf")
+
+
 def test_no_btf_is_unsupported():
     runs = {t: RunOutcome(2, None, "ringside: kernel lacks BTF") for t in results.TRANSPORTS}
     r = row(probe=PROBE_NO_BTF, runs=runs)
