@@ -71,7 +71,11 @@ class Pipeline final : public RecordSink {
 
  private:
   struct Worker;
+  static constexpr uint32_t kGroup = 16;  // events timestamped together (see flush_pending)
   void consumer_loop();
+  void flush_pending() noexcept;
+  void route(Event* e) noexcept;
+  void write_sink(Worker& w, const Event& e) noexcept;
   void worker_loop(Worker& w, uint32_t index);
   void wake_workers(bool all) noexcept;
 
@@ -87,6 +91,8 @@ class Pipeline final : public RecordSink {
 
   // consumer-thread state
   uint64_t batch_seen_ns_ = 0;
+  std::array<Event*, kGroup> pending_{};
+  uint32_t npending_ = 0;
   uint32_t next_worker_ = 0;
   std::atomic<uint64_t> read_{0};
   std::atomic<uint64_t> queue_full_{0};
