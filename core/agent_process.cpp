@@ -1,20 +1,18 @@
-// Agent lifecycle: spawn in a new session, poll, stop with escalation, stop from signal handlers.
-// The /proc process-tree accounting it relies on is agent_tree.h.
+// Agent lifecycle: spawn in a new session, poll, stop with escalation. What happens when ringside
+// itself is signalled is agent_signals.cpp; the /proc process-tree accounting is agent_tree.cpp.
 #include "agent_process.h"
+
+#include "agent_signals.h"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <array>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
-#include <mutex>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -26,89 +24,18 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// ---- agents stopped by SIGINT/SIGTERM/SIGHUP to ringside -----------------------------------
-// Fixed slots of atomics: the handler may only touch async-signal-safe state.
-std::array<std::atomic<pid_t>, 16> g_live_agents{};
-
-void sleep_ms(long ms) noexcept {
-  timespec ts{ms / 1000, (ms % 1000) * 1'000'000L};
-  while (nanosleep(&ts, &ts) == -1 && errno == EINTR) {
+// Owns one file descriptor.
+struct Fd {
+  int fd = -1;
+  explicit Fd(int f) : fd(f) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  void reset() {
+    if (fd >= 0) ::close(fd);
+    fd = -1;
   }
-}
-
-// Async-signal-safe: reaps what it can of the agent's group (ringside is their subreaper, so
-// orphans come back to it) and says whether the leader and every group member are gone.
-bool leader_and_group_gone(pid_t pid) noexcept {
-  int status = 0;
-  while (waitpid(-pid, &status, WNOHANG) > 0) {
-  }
-  const pid_t r = waitpid(pid, &status, WNOHANG);
-  const bool leader_gone = r == pid || (r == -1 && errno == ECHILD);
-  return leader_gone && kill(-pid, 0) == -1 && errno == ESRCH;
-}
-
-void stop_from_handler(pid_t pid) noexcept {
-  constexpr int kSignals[] = {SIGINT, SIGTERM, SIGKILL};
-  for (int sig : kSignals) {
-    kill(-pid, sig);
-    for (int waited = 0; waited < 2000; waited += 10) {
-      if (leader_and_group_gone(pid)) return;
-      sleep_ms(10);
-    }
-  }
-}
-
-// Dispositions before ours, so a command's own stop handler (stop_signal.h) still runs after.
-std::array<struct sigaction, 3> g_previous{};
-constexpr std::array<int, 3> kStopSignals = {SIGINT, SIGTERM, SIGHUP};
-
-void on_stop_signal(int sig) {
-  const int saved_errno = errno;
-  for (auto& slot : g_live_agents) {
-    const pid_t pid = slot.exchange(0);
-    if (pid > 0) stop_from_handler(pid);
-  }
-  errno = saved_errno;
-  for (std::size_t i = 0; i < kStopSignals.size(); ++i) {
-    if (kStopSignals[i] != sig) continue;
-    const auto previous = g_previous[i].sa_handler;
-    if (previous == SIG_IGN) return;
-    if (previous != SIG_DFL && !(g_previous[i].sa_flags & SA_SIGINFO)) return previous(sig);
-  }
-  // Die of the same signal (delivered once this handler returns), as if it was never caught.
-  signal(sig, SIG_DFL);
-  raise(sig);
-}
-
-void install_handlers_once() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    // Orphaned agent processes are reparented to us, not to init, so we can reap and count them.
-    prctl(PR_SET_CHILD_SUBREAPER, 1);
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    for (int sig : kStopSignals) sigaddset(&sa.sa_mask, sig);
-    for (std::size_t i = 0; i < kStopSignals.size(); ++i) sigaction(kStopSignals[i], &sa, &g_previous[i]);
-  });
-}
-
-void register_agent(pid_t pid) {
-  for (auto& slot : g_live_agents) {
-    pid_t empty = 0;
-    if (slot.compare_exchange_strong(empty, pid)) return;
-  }
-  // More than 16 live agents: this one is still stopped by its destructor, not by the handler.
-}
-
-// True if this call took the agent out of the registry (false: the handler already owns it).
-bool unregister_agent(pid_t pid) {
-  for (auto& slot : g_live_agents) {
-    pid_t expected = pid;
-    if (slot.compare_exchange_strong(expected, 0)) return true;
-  }
-  return false;
-}
+};
 
 int open_output(const std::string& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -138,38 +65,42 @@ std::string describe_wait_status(int status) {
 
 AgentProcess AgentProcess::spawn(const std::string& command, const std::string& stdout_path,
                                  const std::string& stderr_path, StopPolicy policy) {
-  install_handlers_once();
-  const int out_fd = open_output(stdout_path);
-  int err_fd = -1;
-  try {
-    err_fd = open_output(stderr_path);
-  } catch (...) {
-    ::close(out_fd);
-    throw;
-  }
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  install_agent_signal_handlers();
+  const Fd out(open_output(stdout_path));
+  const Fd err(open_output(stderr_path));
+  const Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  int sync[2];  // closed by the child's exec: once the parent reads EOF, setsid() has happened
+  if (pipe2(sync, O_CLOEXEC) != 0)
+    throw std::runtime_error(fmt::format("cannot start agent: pipe: {}", std::strerror(errno)));
+  const Fd sync_read(sync[0]);
+  Fd sync_write(sync[1]);
   SignalsBlocked blocked;
   const pid_t pid = fork();
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
     setsid();
-    if (null_fd >= 0) dup2(null_fd, STDIN_FILENO);
-    dup2(out_fd, STDOUT_FILENO);
-    dup2(err_fd, STDERR_FILENO);
+    if (null.fd >= 0) dup2(null.fd, STDIN_FILENO);
+    dup2(out.fd, STDOUT_FILENO);
+    dup2(err.fd, STDERR_FILENO);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
     for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) signal(sig, SIG_DFL);
     execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+    const int exec_errno = errno;
+    (void)!write(sync[1], &exec_errno, sizeof(exec_errno));
     _exit(127);
   }
-  const int fork_errno = errno;
-  ::close(out_fd);
-  ::close(err_fd);
-  if (null_fd >= 0) ::close(null_fd);
-  if (pid < 0) throw std::runtime_error(fmt::format("cannot start agent: fork: {}", std::strerror(fork_errno)));
-  register_agent(pid);
-  return AgentProcess(pid, stderr_path, policy);
+  if (pid < 0) throw std::runtime_error(fmt::format("cannot start agent: fork: {}", std::strerror(errno)));
+  guard_agent_on_signal(pid);  // beyond 16 live agents, only the destructor stops it
+  AgentProcess agent(pid, stderr_path, policy);
+  sync_write.reset();
+  int exec_errno = 0;
+  ssize_t n;
+  while ((n = read(sync_read.fd, &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR) {
+  }
+  if (n > 0) throw std::runtime_error(fmt::format("cannot start agent: /bin/sh: {}", std::strerror(exec_errno)));
+  return agent;
 }
 
 AgentProcess::AgentProcess(pid_t pid, std::string stderr_path, StopPolicy policy)
@@ -207,8 +138,8 @@ void AgentProcess::reap() {
     if (r == -1 && errno == ECHILD) status_ = 0;  // already reaped by the signal handler's stop
   }
   // Group members orphaned to us (the subreaper) and escaped members that were our children.
-  while (waitpid(-pid_, &status, WNOHANG) > 0) {
-  }
+  for (pid_t r; (r = waitpid(-pid_, &status, WNOHANG)) > 0;)
+    if (r == pid_) status_ = status;  // the leader exited just now
   for (const auto& [pid, start] : members_)
     if (pid != pid_) waitpid(pid, &status, WNOHANG);
 }
@@ -262,7 +193,7 @@ int AgentProcess::stop() {
     int status = 0;
     if (waitpid(pid_, &status, 0) == pid_) status_ = status;
   }
-  unregister_agent(pid_);
+  unguard_agent_on_signal(pid_);
   stopped_ = true;
   return status_.value_or(0);
 }

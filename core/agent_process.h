@@ -2,11 +2,8 @@
 //
 // The agent runs as `/bin/sh -c CMD` in a new session (so its pid is its process group and session
 // id), stdout/stderr go to files, and stop() escalates SIGINT → SIGTERM → SIGKILL to the whole
-// group. ringside makes itself the agents' child subreaper (PR_SET_CHILD_SUBREAPER), so members
-// orphaned by the agent come back to it and are reaped. While an AgentProcess lives, a SIGINT,
-// SIGTERM or SIGHUP to ringside first stops the agent (same escalation, from the handler), then
-// the signal takes its previous course: a handler installed before (stop_signal.h) runs,
-// otherwise ringside dies of it.
+// group and to members that left it. A live AgentProcess is also stopped when ringside itself is
+// signalled (agent_signals.h).
 #pragma once
 
 #include <sys/types.h>
@@ -18,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "agent_signals.h"
 #include "agent_tree.h"
 
 namespace ringside {

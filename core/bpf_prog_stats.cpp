@@ -2,6 +2,7 @@
 #include "bpf_prog_stats.h"
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <string_view>
 #include <system_error>
 
 #include <fmt/format.h>
@@ -24,6 +26,27 @@ struct FdCloser {
     if (fd >= 0) ::close(fd);
   }
 };
+
+// The kernel keeps 15 chars of a program's name; its BTF (when it was loaded with func info, as
+// libbpf does) has the whole function name. Same approach as bpftool's.
+std::string full_prog_name(int fd, const bpf_prog_info& info) {
+  std::string name(info.name, strnlen(info.name, sizeof(info.name)));
+  if (name.size() < sizeof(info.name) - 1 || info.btf_id == 0 || info.nr_func_info == 0) return name;
+  bpf_func_info func{};
+  bpf_prog_info one{};
+  one.nr_func_info = 1;
+  one.func_info_rec_size = sizeof(func);
+  one.func_info = reinterpret_cast<uint64_t>(&func);
+  uint32_t len = sizeof(one);
+  if (bpf_obj_get_info_by_fd(fd, &one, &len) != 0) return name;
+  btf* types = btf__load_from_kernel_by_id(info.btf_id);
+  if (!types) return name;
+  const btf_type* t = btf__type_by_id(types, func.type_id);
+  const char* full = t ? btf__name_by_offset(types, t->name_off) : nullptr;
+  std::string result = full && std::string_view(full).starts_with(name) ? full : name;
+  btf__free(types);
+  return result;
+}
 
 std::string prog_type_name(uint32_t type) {
   const char* name = libbpf_bpf_prog_type_str(static_cast<enum bpf_prog_type>(type));
@@ -48,7 +71,7 @@ std::optional<ProgStats> read_prog_stats(uint32_t id) {
   if (bpf_obj_get_info_by_fd(fd, &info, &len) != 0) return std::nullopt;
   ProgStats stats;
   stats.id = info.id;
-  stats.name = std::string(info.name, strnlen(info.name, sizeof(info.name)));
+  stats.name = full_prog_name(fd, info);
   stats.type = prog_type_name(info.type);
   stats.run_time_ns = info.run_time_ns;
   stats.run_cnt = info.run_cnt;

@@ -17,7 +17,7 @@ namespace ringside {
 
 struct ProgStats {
   uint32_t id = 0;
-  std::string name;   // kernel's (up to 15 chars) program name
+  std::string name;   // full function name from the program's BTF, else the kernel's 15 chars
   std::string type;   // libbpf's type name: "tracepoint", "raw_tracepoint", "kprobe", …
   uint64_t run_time_ns = 0;
   uint64_t run_cnt = 0;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <map>
+#include <tuple>
 #include <stdexcept>
 
 #include "ab_stats.h"
@@ -66,19 +67,22 @@ void print_progress(const PhaseResult& r, int repeat, int cpus) {
   std::fflush(stdout);
 }
 
-// Per program name and type, summed over the measured rounds (ids change when the agent restarts;
-// the last round's id is kept).
+// Per program, summed over the measured rounds. Ids change when the agent restarts, so a program
+// is known by (name, type, how many same-named programs of its round come before it); the last
+// round's id is kept.
 nlohmann::json program_totals(const std::vector<const PhaseResult*>& agent_runs) {
-  std::map<std::pair<std::string, std::string>, ProgStats> totals;
-  for (const PhaseResult* r : agent_runs)
-    for (const ProgStats& p : r->programs) {
-      ProgStats& t = totals[{p.name, p.type}];
+  std::map<std::tuple<std::string, std::string, int>, ProgStats> totals;
+  for (const PhaseResult* r : agent_runs) {
+    std::map<std::pair<std::string, std::string>, int> seen;
+    for (const ProgStats& p : r->programs) {  // ascending id order within a round
+      ProgStats& t = totals[{p.name, p.type, seen[{p.name, p.type}]++}];
       t.id = p.id;
       t.name = p.name;
       t.type = p.type;
       t.run_cnt += p.run_cnt;
       t.run_time_ns += p.run_time_ns;
     }
+  }
   nlohmann::json out = nlohmann::json::array();
   for (const auto& [key, p] : totals) out.push_back(program_json(p));
   return out;
@@ -158,9 +162,9 @@ void print_summary(const MeasureArgs& a, const nlohmann::json& results) {
   fmt::print("{:<10} {:>14.0f} {:>10} {:>22} {:>16.0f} {:>22}\n", "agent", ov["traced_ops_per_sec"].get<double>(), a.rate,
              with_ci(ov["slowdown_pct"], ov["ci95"]), ov["traced_ops_per_cpu_sec"].get<double>(),
              with_ci(ov["per_cpu_slowdown_pct"], ov["per_cpu_ci95"]));
-  fmt::print("{:<6} {:<18} {:<16} {:>14} {:>12}\n", "id", "bpf program", "type", "runs", "ns/run");
+  fmt::print("{:<6} {:<40} {:<16} {:>14} {:>12}\n", "id", "bpf program", "type", "runs", "ns/run");
   for (const auto& p : m["bpf_programs"])
-    fmt::print("{:<6} {:<18} {:<16} {:>14} {:>12.1f}\n", p["id"].get<uint32_t>(), p["name"].get<std::string>(),
+    fmt::print("{:<6} {:<40} {:<16} {:>14} {:>12.1f}\n", p["id"].get<uint32_t>(), p["name"].get<std::string>(),
                p["type"].get<std::string>(), p["run_cnt"].get<uint64_t>(), p["ns_per_run"].get<double>());
   if (m["bpf_programs"].empty()) fmt::print("(no bpf programs attributed to the agent)\n");
   const int noisy = results["summary"]["overhead"]["phases_with_foreign_bpf"].get<int>();
@@ -173,34 +177,28 @@ void print_summary(const MeasureArgs& a, const nlohmann::json& results) {
              cpu["budget_pct"].get<double>(), cpu["within_budget"].get<bool>() ? "within budget" : "OVER BUDGET");
 }
 
-int run_measure(const MeasureArgs& a) {
-  const ProbeReport probe = probe_host();
-  const MeasureConfig config = make_config(a, probe.cpus);
-  check_output_dir(a.out);
-  ensure_kernel_filesystems(/*quiet=*/true);  // tracefs for agents that attach by tracepoint name
-  std::optional<BpfStatsGuard> stats;
-  try {
-    stats.emplace();
-  } catch (const std::runtime_error& e) {
-    throw UsageError(e.what());
-  }
+// Warm-up plus `repeat` rounds of both phases; stops at the first invalid phase and says why there.
+std::vector<PhaseResult> measure_rounds(const MeasureConfig& config, int repeat, std::string& invalid) {
   std::vector<PhaseResult> runs;
-  std::string invalid;
-  for (int round = 0; round <= a.repeat && invalid.empty(); ++round) {
+  for (int round = 0; round <= repeat; ++round) {
     // Alternate which phase goes first so drift between phases does not favour one of them; the
     // warm-up starts with the agent so a broken agent fails at once.
     const bool agent_first = round % 2 == 0;
     for (int i = 0; i < 2; ++i) {
       const bool agent_phase = (i == 0) == agent_first;
       runs.push_back(agent_phase ? run_agent_phase(config, round) : run_baseline_phase(config, round));
-      print_progress(runs.back(), a.repeat, config.cpus);
+      print_progress(runs.back(), repeat, config.cpus);
       if (!runs.back().valid) {
         invalid = fmt::format("round {}: {}", round, runs.back().invalid_reason);
-        break;
+        return runs;
       }
     }
   }
+  return runs;
+}
 
+nlohmann::json build_results(const MeasureArgs& a, const MeasureConfig& config, const ProbeReport& probe,
+                             const std::vector<PhaseResult>& runs) {
   nlohmann::json results = {{"schema", kResultsSchema}, {"command", "measure"}};
   results["host"] = {{"kernel", probe.kernel}, {"cpus", probe.cpus}, {"btf", probe.has("btf")},
                      {"jit", probe.has("jit")}, {"ringside_version", RINGSIDE_VERSION}};
@@ -227,6 +225,23 @@ int run_measure(const MeasureArgs& a) {
                                : nlohmann::json(nullptr);
     results["runs"].push_back(j);
   }
+  return results;
+}
+
+int run_measure(const MeasureArgs& a) {
+  const ProbeReport probe = probe_host();
+  const MeasureConfig config = make_config(a, probe.cpus);
+  check_output_dir(a.out);
+  ensure_kernel_filesystems(/*quiet=*/true);  // tracefs for agents that attach by tracepoint name
+  std::optional<BpfStatsGuard> stats;  // program run times only advance while this is held
+  try {
+    stats.emplace();
+  } catch (const std::runtime_error& e) {
+    throw UsageError(e.what());
+  }
+  std::string invalid;
+  const std::vector<PhaseResult> runs = measure_rounds(config, a.repeat, invalid);
+  const nlohmann::json results = build_results(a, config, probe, runs);
   write_results(a.out, results);
   if (!invalid.empty()) throw UsageError(invalid);
   print_summary(a, results);

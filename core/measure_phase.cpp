@@ -119,6 +119,7 @@ void run_window(const MeasureConfig& config, PhaseResult& r, AgentProcess* agent
   // The workload is set up (its exec and setup syscalls happen) before the window opens.
   const uint64_t children_before = reaped_children_cpu_ns();
   WorkloadProcess workload = WorkloadProcess::spawn(config.workload);
+  const KillOnStopSignal kill_workload_on_signal(workload.pid());
   std::set<uint32_t> mine;
   if (agent) mine = new_owned_programs(before, agent->tree());
   const std::map<uint32_t, ProgStats> start = read_all(list_prog_ids());

@@ -1,6 +1,8 @@
 // Syntax of the options' text values: wakeup policy, degrade ladder, rate, workload names.
 #include "options.h"
 
+#include "workload.h"
+
 #include <array>
 #include <charconv>
 
@@ -63,18 +65,16 @@ std::optional<std::vector<DegradeStep>> parse_degrade_ladder(const std::vector<s
   return ladder;
 }
 
+// One rate grammar for flags, config files and ringside-workload: the workload's own parser.
 std::optional<uint64_t> parse_rate(std::string_view text) {
-  if (text == "max") return 0;
-  uint64_t multiplier = 1;
-  if (text.ends_with('k')) {
-    multiplier = 1000;
-  } else if (text.ends_with('M')) {
-    multiplier = 1'000'000;
+  double rate = 0;
+  try {
+    rate = parse_workload_rate(text);
+  } catch (const std::invalid_argument&) {
+    return std::nullopt;
   }
-  if (multiplier != 1) text.remove_suffix(1);
-  auto n = parse_decimal(text);
-  if (!n || *n == 0 || *n > kMaxRate / multiplier) return std::nullopt;
-  return *n * multiplier;
+  if (rate > static_cast<double>(kMaxRate) || (rate > 0 && rate < 1)) return std::nullopt;
+  return static_cast<uint64_t>(rate + 0.5);
 }
 
 bool is_known_workload(std::string_view name) {

@@ -14,8 +14,8 @@ namespace ringside {
 double parse_rate(const std::string& text) {
   const std::optional<uint64_t> rate = parse_rate(std::string_view(text));
   if (!rate)
-    throw UsageError(fmt::format("invalid rate '{}': use max or a whole number of ops/s from 1 to {}, "
-                                 "optionally with a k or M suffix (e.g. 10k)",
+    throw UsageError(fmt::format("invalid rate '{}': use max or ops/s from 1 to {}, optionally with a k or M "
+                                 "suffix (e.g. 10k, 2.5M)",
                                  text, kMaxRate));
   return static_cast<double>(*rate);
 }

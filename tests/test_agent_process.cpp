@@ -145,6 +145,54 @@ TEST_F(AgentProcessTest, SignalToOwnerStopsTheAgentFirst) {
   EXPECT_FALSE(process_group_alive(agent_pid));
 }
 
+TEST_F(AgentProcessTest, IgnoredSignalDoesNotStopTheAgent) {
+  // A background job's SIGINT is ignored: ringside must keep ignoring it, agent and all.
+  const pid_t owner = fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    alarm(20);
+    signal(SIGINT, SIG_IGN);
+    AgentProcess agent = spawn("echo $$ > " + path("agent-pid") + "; sleep 30");
+    for (;;) pause();
+  }
+  const pid_t agent_pid = wait_for_pid_file("agent-pid");
+  std::this_thread::sleep_for(100ms);
+  kill(owner, SIGINT);
+  std::this_thread::sleep_for(300ms);
+  const bool alive_after_sigint = agent_pid > 0 && process_group_alive(agent_pid);
+  kill(owner, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(owner, &status, 0), owner);
+  EXPECT_TRUE(alive_after_sigint);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM) << describe_wait_status(status);
+  EXPECT_FALSE(process_group_alive(agent_pid));
+}
+
+TEST_F(AgentProcessTest, KillOnStopSignalTakesOtherChildrenDown) {
+  const pid_t owner = fork();
+  ASSERT_GE(owner, 0);
+  if (owner == 0) {
+    alarm(20);
+    const pid_t child = fork();
+    if (child == 0) {
+      execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    std::ofstream(path("child-pid")) << child << "\n";
+    KillOnStopSignal guard(child);
+    AgentProcess agent = spawn("sleep 30");
+    for (;;) pause();
+  }
+  const pid_t child = wait_for_pid_file("child-pid");
+  std::this_thread::sleep_for(100ms);
+  kill(owner, SIGTERM);
+  int status = 0;
+  ASSERT_EQ(waitpid(owner, &status, 0), owner);
+  ASSERT_GT(child, 0);
+  // The child is reparented (a zombie until someone reaps it) but no longer running.
+  EXPECT_FALSE(process_start_ticks(child).has_value());
+}
+
 TEST_F(AgentProcessTest, TreeCpuCountsLiveBusyProcess) {
   AgentProcess agent = spawn("while :; do :; done");
   std::this_thread::sleep_for(50ms);

@@ -162,7 +162,9 @@ TEST(Rate, ParsesMaxPlainAndSuffixed) {
   EXPECT_EQ(parse_rate("5000"), 5000.0);
   EXPECT_EQ(parse_rate("10k"), 10000.0);
   EXPECT_EQ(parse_rate("2M"), 2e6);
-  for (const char* junk : {"12x", "-5", "0", "", "k", "max1", "1e3"}) EXPECT_THROW(parse_rate(junk), UsageError) << junk;
+  EXPECT_EQ(parse_rate("2.5k"), 2500.0);
+  for (const char* junk : {"12x", "-5", "0", "0.4", "", "k", "max1", "10kk", "2e10"})
+    EXPECT_THROW(parse_rate(junk), UsageError) << junk;
   EXPECT_EQ(format_rate(0), "max");
   EXPECT_EQ(format_rate(10000), "10k");
   EXPECT_EQ(format_rate(2e6), "2M");

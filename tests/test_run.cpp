@@ -73,32 +73,26 @@ TEST(Run, ResultsCarryEveryDocumentedField) {
     EXPECT_TRUE(s["overhead"].contains(k)) << k;
   EXPECT_EQ(r["runs"].size(), 6u) << "2 rounds × baseline/floor/traced, warm-up discarded";
   EXPECT_TRUE(s["events"]["conserved"].get<bool>());
-  // open loop at 20k/s for 0.5 s: the workload's own ground truth matches the target within 5 %
-  EXPECT_NEAR(s["workload"]["ops_per_sec"].get<double>(), 20000.0, 1000.0);
-}
-
-void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
-  std::vector<std::string> argv = {bin("ringside"), "run", "--no-report"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  int code = 0;
-  Proc p = run(argv, &code);
-  EXPECT_EQ(code, 2) << p.err();
-  const std::string err = p.err();
-  EXPECT_EQ(err.rfind("ringside: ", 0), 0u) << err;
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line: " << err;
-  EXPECT_NE(err.find(needle), std::string::npos) << err;
+  // open loop at 20k/s for 0.5 s: never faster than the schedule, and every one of its 10000 slots
+  // was either issued or reported missed (a loaded machine stalls; the schedule never moves)
+  for (const auto& run : r["runs"]) {
+    const auto& w = run["workload"];
+    EXPECT_LE(w["ops_per_sec"].get<double>(), 20000.0 * 1.01) << w.dump();
+    EXPECT_NEAR(static_cast<double>(w["ops"].get<uint64_t>() + w.value("missed_ops", uint64_t{0})), 10000.0, 200.0)
+        << w.dump();
+  }
 }
 
 TEST(Run, BadInputIsOneLineAndExit2) {
-  expect_usage_error({"--workload", "nope"}, "workload");
-  expect_usage_error({"--rate", "12x"}, "rate");
-  expect_usage_error({"--threads", "0"}, "threads");
-  expect_usage_error({"--duration", "-1"}, "duration");
-  expect_usage_error({"--wakeup", "sometimes"}, "wakeup");
-  expect_usage_error({"--out", "/proc/ringside-cannot-write"}, "--out");
-  expect_usage_error({"--config", "/nonexistent/ringside.yaml"}, "config");
-  expect_usage_error({"--phases", "baseline,warp"}, "phases");
-  expect_usage_error({"--scenario", "chaos", "--duration", "0.1"}, "scenario");
+  expect_usage_error({"run", "--no-report", "--workload", "nope"}, "workload");
+  expect_usage_error({"run", "--no-report", "--rate", "12x"}, "rate");
+  expect_usage_error({"run", "--no-report", "--threads", "0"}, "threads");
+  expect_usage_error({"run", "--no-report", "--duration", "-1"}, "duration");
+  expect_usage_error({"run", "--no-report", "--wakeup", "sometimes"}, "wakeup");
+  expect_usage_error({"run", "--no-report", "--out", "/proc/ringside-cannot-write"}, "--out");
+  expect_usage_error({"run", "--no-report", "--config", "/nonexistent/ringside.yaml"}, "config");
+  expect_usage_error({"run", "--no-report", "--phases", "baseline,warp"}, "phases");
+  expect_usage_error({"run", "--no-report", "--scenario", "chaos", "--duration", "0.1"}, "scenario");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -105,6 +106,19 @@ inline std::set<uint32_t> ringside_prog_ids() {
     close(fd);
   }
   return ids;
+}
+
+// Runs `ringside <args>` and expects exit 2 with exactly one stderr line "ringside: …needle…".
+inline void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
+  std::vector<std::string> argv = {bin("ringside")};
+  argv.insert(argv.end(), args.begin(), args.end());
+  int code = 0;
+  Proc p = run(argv, &code);
+  EXPECT_EQ(code, 2) << p.err();
+  const std::string err = p.err();
+  EXPECT_EQ(err.rfind("ringside: ", 0), 0u) << err;
+  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line: " << err;
+  EXPECT_NE(err.find(needle), std::string::npos) << err;
 }
 
 // Skips the calling test (with the reason) when this machine cannot load BPF.

@@ -80,18 +80,6 @@ INSTANTIATE_TEST_SUITE_P(Transports, TraceConservation,
                                          TraceCase{"ringbuf", "tracepoint", 0, 400000}),
                          case_name);
 
-void expect_usage_error(const std::vector<std::string>& args, const std::string& needle) {
-  int code = 0;
-  std::vector<std::string> argv = {bin("ringside")};
-  argv.insert(argv.end(), args.begin(), args.end());
-  Proc p = run(argv, &code);
-  EXPECT_EQ(code, 2) << p.err();
-  const std::string err = p.err();
-  EXPECT_EQ(err.rfind("ringside: ", 0), 0u) << err;
-  EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << "one line: " << err;
-  EXPECT_NE(err.find(needle), std::string::npos) << err;
-}
-
 TEST(TraceInput, BadInputIsOneLineAndExit2) {
   const std::string self = std::to_string(getpid());
   expect_usage_error({"trace", "--pid", "4194000", "--syscalls", "write"}, "no such process: 4194000");

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """One table row for a peer agent measured by `ringside measure` (DIR/results.json + agent logs).
 
+    row_from_measure.py PEER DIR [--lost-on-stderr]
+
 Drops/lost, when the agent tells: perf-buffer losses it printed on stderr ("Lost N events",
-"lost N events on CPU #c"), and for a bpftrace count map (@c: N) how many of the workload's
-ops it did not count.
+"lost N events on CPU #c"; with --lost-on-stderr the agent is known to report them there, so none
+printed means 0), and for a bpftrace count map (@c: N) how many of the workload's ops it did not
+count (negative: it also counted other processes with the same comm).
 """
 import json
 import os
@@ -18,7 +21,7 @@ def measured(run):
     return run.get("index", 0) > 0 and run.get("valid", True)
 
 
-def main(peer, out_dir):
+def main(peer, out_dir, lost_on_stderr):
     with open(os.path.join(out_dir, "results.json")) as f:
         r = json.load(f)
     s, m = r["summary"], r["measure"]
@@ -40,8 +43,8 @@ def main(peer, out_dir):
             saw_count = True
     drops = []
     if saw_count:
-        drops.append(f"{uncounted} uncounted")
-    if saw_lost or "printf" in peer or "snoop" in peer:
+        drops.append(f"{uncounted} uncounted" if uncounted >= 0 else f"{-uncounted} over-counted (same comm elsewhere)")
+    if saw_lost or lost_on_stderr:
         drops.append(f"{lost} lost")
     ov, cpu = s["overhead"], s["cpu"]
     print("\t".join([peer, r["scenario"]["workload"], f"{ov['traced_ops_per_sec']:.0f}", f"{ov['slowdown_pct']:.1f}",
@@ -50,4 +53,4 @@ def main(peer, out_dir):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1], sys.argv[2])
+    main(sys.argv[1], sys.argv[2], "--lost-on-stderr" in sys.argv[3:])

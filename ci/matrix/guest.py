@@ -123,13 +123,16 @@ def save_artifacts(s: Serial, dest: Path) -> None:
             (dest / f"{name}.txt").write_bytes(data)
 
 
-def run_guest(vmlinux: Path, initrd: Path, steps: Steps, log_path: Path, *, boot_timeout_s: float = 60,
+def run_guest(vmlinux: Path, initrd: Path, steps: Steps, log_path: Path, *, qemu=None, boot_timeout_s: float = 60,
               memory: str = "512M", progress=None) -> tuple[Serial, Outcome]:
     """Boot vmlinux under qemu TCG, stream the console to log_path, stop on poweroff or timeout."""
-    total = boot_timeout_s + (1 + len(steps.transports)) * (steps.step_timeout_s + 10) + 30
-    cmd = ["timeout", "-k", "5", str(int(total)), QEMU,
+    total = boot_timeout_s + (1 + len(steps.list("", ""))) * (steps.step_timeout_s + 10) + 30
+    binary, extra = (qemu.binary, qemu.args) if qemu is not None else (QEMU, [])
+    # -nodefaults: no VGA/floppy/cdrom/monitor, and no sound probing (a private qemu must not
+    # load the system qemu's modules); the serial console on stdio is the only output.
+    cmd = ["timeout", "-k", "5", str(int(total)), binary, *extra,
            "-accel", "tcg,thread=single", "-smp", "1", "-m", memory,
-           "-nographic", "-no-reboot", "-nic", "none",
+           "-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot", "-nic", "none",
            "-kernel", str(vmlinux), "-initrd", str(initrd),
            "-append", "console=ttyS0 panic=-1 oops=panic quiet"]
     log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -50,6 +50,9 @@ def parse_serial(text: str) -> Serial:
     cur, buf = None, []
     for raw in text.splitlines():
         line = _ANSI.sub("", raw).strip("\r\n\t ")
+        if s.panic is None and ("Kernel panic" in line or "BUG:" in line or "Oops" in line):
+            m = re.search(r"\[\s*\d+\.\d+\].*", line)  # drop what shares the line (SeaBIOS banner)
+            s.panic = (m.group(0) if m else line)[:200]
         if cur is not None:
             if line.startswith("RINGSIDE-RESULT-END"):
                 try:
@@ -63,8 +66,6 @@ def parse_serial(text: str) -> Serial:
             continue
         i = line.find("RINGSIDE-")
         if i < 0:
-            if s.panic is None and ("Kernel panic" in line or "BUG:" in line or "Oops" in line):
-                s.panic = line[:200]
             continue
         words = line[i:].split()
         tag = words[0]

@@ -78,9 +78,10 @@ def test_parse_serial_reads_markers_and_blobs():
 def test_parse_serial_flags_unclosed_block_and_panic():
     text = "\n".join(["RINGSIDE-BOOTED 3.0 6.1.0-37-rt-amd64", "RINGSIDE-STEP-BEGIN run-ringbuf 3.1",
                       "RINGSIDE-RESULT-BEGIN run-ringbuf.stderr", "aGVsbG8=",
-                      "[    5.0] Kernel panic - not syncing: Fatal exception"])
+                      "Booting from ROM..[    5.0] Kernel panic - not syncing: Fatal exception"])
     s = results.parse_serial(text)
     assert s.booted and not s.done
+    assert s.panic == "[    5.0] Kernel panic - not syncing: Fatal exception"
     assert s.bad_blobs == ["run-ringbuf.stderr"]
     assert s.steps["run-ringbuf"]["rc"] is None
 
