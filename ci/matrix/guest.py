@@ -99,10 +99,12 @@ def outcome_from_serial(s: Serial, steps: Steps, boot_s: float | None, boot_fail
         if done is None:
             runs.setdefault(st.transport, []).append(RunOutcome(rc=None, results=None, hook=st.hook, started=False))
             continue
+        t0, t1 = done.get("t0"), done.get("t1")
         runs.setdefault(st.transport, []).append(RunOutcome(
             rc=done.get("rc"), results=_json(s.blobs.get(f"{st.name}.results")),
             stderr=(s.blobs.get(f"{st.name}.stderr") or b"").decode(errors="replace"),
-            timeout_s=steps.step_timeout_s, hook=st.hook))
+            timeout_s=steps.step_timeout_s, hook=st.hook,
+            elapsed_s=t1 - t0 if t0 is not None and t1 is not None else None))
     return Outcome(boots=s.booted, boot_s=boot_s if s.booted else None, uname=s.uname,
                    probe_rc=probe.get("rc"), probe=_json(s.blobs.get("probe.stdout")),
                    probe_stderr=(s.blobs.get("probe.stderr") or b"").decode(errors="replace"),
@@ -207,6 +209,7 @@ def run_host(bin_dir: Path, steps: Steps, dest: Path, progress=None) -> Outcome:
     for st in steps.list(str(bin_dir) + "/", str(dest), out_prefix=""):
         if st.out:
             shutil.rmtree(st.out, ignore_errors=True)
+        t_step = time.monotonic()
         try:
             r = subprocess.run(["timeout", "-k", "5", str(steps.step_timeout_s), *st.argv],
                                capture_output=True, stdin=subprocess.DEVNULL)
@@ -223,6 +226,7 @@ def run_host(bin_dir: Path, steps: Steps, dest: Path, progress=None) -> Outcome:
             rj = Path(st.out) / "results.json"
             runs.setdefault(st.transport, []).append(RunOutcome(
                 rc=rc, results=_json(rj.read_bytes()) if rj.exists() else None,
-                stderr=se.decode(errors="replace"), timeout_s=steps.step_timeout_s, hook=st.hook))
+                stderr=se.decode(errors="replace"), timeout_s=steps.step_timeout_s, hook=st.hook,
+                elapsed_s=time.monotonic() - t_step))
     return Outcome(boots=True, boot_s=None, uname=os.uname().release, probe_rc=probe_rc, probe=probe,
                    probe_stderr=probe_err, runs=runs, wall_s=time.monotonic() - t0)

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import bz2
 import hashlib
-import io
 import lzma
-import os
 import re
 import shutil
 import struct

@@ -143,6 +143,15 @@ class RunOutcome:
     timeout_s: float | None = None
     hook: str | None = None     # raw_tp, tracepoint (None: ringside's default)
     started: bool = True        # False: the guest never got to this step
+    elapsed_s: float | None = None
+
+    @property
+    def timed_out(self) -> bool:
+        """Killed by the step timeout (ringside catches SIGTERM and exits 2 "interrupted")."""
+        if self.rc in TIMEOUT_RCS:
+            return True
+        return (self.timeout_s is not None and self.elapsed_s is not None
+                and self.elapsed_s >= self.timeout_s - 0.5 and self.rc not in (0, 1))
 
 
 def _last_line(text: str) -> str:
@@ -165,7 +174,7 @@ def check_run(transport: str, supported: bool | None, probe_reason: str | None,
         return "fail", f"{label}: not run (the guest stopped before it)"
     if run.rc is None:
         return "fail", f"{label}: the guest stopped during the run"
-    if run.rc in TIMEOUT_RCS:
+    if run.timed_out:
         return "fail", f"{label}: run timed out" + (f" after {run.timeout_s:g} s" if run.timeout_s else "")
     if run.results is None:
         tail = _last_line(run.stderr)
@@ -208,7 +217,7 @@ def check_run(transport: str, supported: bool | None, probe_reason: str | None,
 
 def check_transport(transport: str, supported: bool | None, probe_reason: str | None,
                     runs: RunOutcome | list[RunOutcome] | None) -> tuple[str, list[str], RunOutcome | None]:
-    """All of one transport's runs (one per hook, main first) → (cell, reasons, main run)."""
+    """All of one transport's runs (one per hook, main first) → (cell, reasons, main run if it passed)."""
     if isinstance(runs, RunOutcome):
         runs = [runs]
     runs = runs or [None]
@@ -219,7 +228,7 @@ def check_transport(transport: str, supported: bool | None, probe_reason: str | 
         if why and why not in reasons:
             reasons.append(why)
     cell = "fail" if "fail" in cells else ("unsupported" if "unsupported" in cells else "pass")
-    return cell, reasons, runs[0]
+    return cell, reasons, runs[0] if cells[0] == "pass" else None
 
 
 def _rc_text(run: RunOutcome) -> str:
@@ -245,27 +254,29 @@ def make_row(name: str, version: str | None, flavor: str, *, boots: bool | None,
                conservation={t: "unsupported" for t in TRANSPORTS})
     if not boots:
         row["conservation"] = {t: "fail" for t in TRANSPORTS}
-        return _finish(row, "fail", boot_failure or "did not boot")
+        return finish(row, "fail", boot_failure or "did not boot")
     btf, btf_reason = probe_feature(probe, "btf")
     row["btf"] = btf
     if probe is None:
         row["conservation"] = {t: "fail" for t in TRANSPORTS}
         why = f"probe failed ({'no exit status' if probe_rc is None else f'exit {probe_rc}'})"
         tail = _last_line(probe_stderr)
-        return _finish(row, "fail", why + (f": {tail}" if tail else ""))
+        return finish(row, "fail", why + (f": {tail}" if tail else ""))
     fails, notes, cells, main = [], [], {}, {}
     for t in TRANSPORTS:
         sup, why = probe_feature(probe, t)
         row[t] = sup
         if t not in transports:
             cells[t] = "unsupported"
+            notes.append(f"{t}: not run (not among the selected transports)")
             continue
         if btf is False and sup is not False:
             sup, why = False, btf_reason or "kernel lacks BTF"
         cells[t], reasons, main[t] = check_transport(t, sup, why, runs.get(t))
         (fails if cells[t] == "fail" else notes).extend(reasons)
     row["conservation"] = cells
-    best = next((t for t in transports if cells.get(t) == "pass"), None)
+    # numbers: the first transport whose main run conserved (even if another hook's run failed)
+    best = next((t for t in transports if main.get(t) is not None), None)
     if best:
         summary = main[best].results.get("summary") or {}
         e2e = ((summary.get("latency_ns") or {}).get("end_to_end") or {})
@@ -273,15 +284,15 @@ def make_row(name: str, version: str | None, flavor: str, *, boots: bool | None,
         row["e2e_p99_ns"] = e2e.get("p99")
         row["ns_per_event"] = (summary.get("cpu") or {}).get("ns_per_event")
     if fails:
-        return _finish(row, "fail", "; ".join(fails + notes))
+        return finish(row, "fail", "; ".join(fails + notes))
     if btf is False:
-        return _finish(row, "unsupported", btf_reason or "kernel lacks BTF")
-    if not best:
-        return _finish(row, "unsupported", "; ".join(notes) or "no transport supported")
-    return _finish(row, "pass", "; ".join(notes) or None)
+        return finish(row, "unsupported", btf_reason or "kernel lacks BTF")
+    if not any(c == "pass" for c in cells.values()):
+        return finish(row, "unsupported", "; ".join(notes) or "no transport supported")
+    return finish(row, "pass", "; ".join(notes) or None)
 
 
-def _finish(row: dict, status: str, reason: str | None) -> dict:
+def finish(row: dict, status: str, reason: str | None) -> dict:
     row["status"], row["reason"] = status, reason
     return row
 
@@ -291,7 +302,7 @@ def skipped_row(name: str, version: str | None, flavor: str, reason: str) -> dic
     row = {k: None for k in ROW_KEYS}
     row.update(name=name, version=version, flavor=flavor,
                conservation={t: "unsupported" for t in TRANSPORTS})
-    return _finish(row, "unsupported", f"skipped: {reason}")
+    return finish(row, "unsupported", f"skipped: {reason}")
 
 
 # ---- the matrix -----------------------------------------------------------------------
@@ -332,11 +343,15 @@ def merge(docs: list[dict], order: list[str] = ()) -> tuple[dict, list[str]]:
             rows[k["name"]] = k
     rank = {n: i for i, n in enumerate(order)}
     names = sorted(seen, key=lambda n: (0, rank[n]) if n in rank else (1, seen.index(n)))
+    # run metadata: kept when every job agrees, else listed per job (KEY_by_job)
     meta = {}
-    for doc in docs:
-        for key, v in doc.items():
-            if key not in ("schema", "kernels"):
-                meta.setdefault(key, v)
+    keys = [k for doc in docs for k in doc if k not in ("schema", "kernels", "merged_from")]
+    for key in dict.fromkeys(keys):
+        values = [doc.get(key) for doc in docs]
+        if all(v == values[0] for v in values):
+            meta[key] = values[0]
+        else:
+            meta[f"{key}_by_job"] = values
     meta["merged_from"] = len(docs)
     return matrix_doc([rows[n] for n in names], **meta), notes
 
@@ -385,9 +400,14 @@ def markdown(doc: dict) -> str:
     counts = {s: sum(1 for k in ks if k["status"] == s) for s in ("pass", "fail", "unsupported")}
     out.append(f"{len(ks)} kernels: {counts['pass']} pass, {counts['fail']} fail, "
                f"{counts['unsupported']} unsupported.")
-    run_args = (doc.get("params") or {}).get("run_args")
+    params = doc.get("params") or {}
+    run_args, hooks = params.get("run_args"), params.get("hooks")
     if run_args:
-        out += ["", "Each cell: `ringside run " + " ".join(run_args) + " --transport T`."]
+        line = "Each cell: `ringside run " + " ".join(run_args) + (" --hook H" if hooks else "") + " --transport T`"
+        if hooks:
+            line += (f" for H in {', '.join(hooks)}; every run must conserve events, latency and "
+                     f"ns/event come from the {hooks[0]} run")
+        out += ["", line + "."]
     out += ["", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for k in ks:
         boots = _yn(k["boots"])
@@ -407,5 +427,7 @@ def markdown(doc: dict) -> str:
         out += [f"- **{k['name']}** ({k['status']}): {k['reason']}" for k in notes]
     out.append("")
     out.append("Latency and ns/event come from the ringbuf run (the perfbuf run where ringbuf is "
-               "unsupported or failed); boot time is qemu start to the guest's init, under TCG.")
+               "unsupported or failed); guests run under qemu TCG (one emulated CPU), so their numbers "
+               "compare kernels with each other, not with the host. Boot time is qemu start to the "
+               "guest's /init.")
     return "\n".join(out) + "\n"

@@ -143,6 +143,7 @@ def test_nothing_received_fails():
 
 def test_timeout_crash_and_missing_results_fail():
     for run, words in ((RunOutcome(143, None), "timed out"), (RunOutcome(139, None), "signal 11"),
+                       (RunOutcome(2, None, "ringside: interrupted", timeout_s=4, elapsed_s=4.02), "timed out after 4 s"),
                        (RunOutcome(None, None), "stopped"), (RunOutcome(2, None, "ringside: needs CAP_BPF"),
                                                               "needs CAP_BPF")):
         runs = ok_runs()
@@ -177,14 +178,16 @@ def test_fallback_where_probe_says_supported_fails():
 
 def test_every_hook_must_conserve():
     # raw_tp passes but the tracepoint context is misread (the PREEMPT_RT trace_entry layout)
-    runs = {t: [RunOutcome(0, results_json(t), hook="raw_tp"),
+    runs = {t: [RunOutcome(0, results_json(t, p50=15000 if t == "ringbuf" else 22000), hook="raw_tp"),
                 RunOutcome(0, results_json(t, received=0 if t == "ringbuf" else 20000), hook="tracepoint")]
             for t in results.TRANSPORTS}
     r = row(runs=runs)
     assert r["status"] == "fail"
     assert r["conservation"] == {"ringbuf": "fail", "perfbuf": "pass"}
     assert r["reason"].startswith("ringbuf/tracepoint: events not conserved")
-    assert r["e2e_p50_ns"] == 15000  # from perfbuf's main run
+    assert r["e2e_p50_ns"] == 15000  # from ringbuf's main (raw_tp) run, which conserved
+    runs["ringbuf"][0] = RunOutcome(0, results_json("ringbuf", received=1, p50=1), hook="raw_tp")
+    assert row(runs=runs)["e2e_p50_ns"] == 22000  # now from perfbuf's
     runs["ringbuf"][1] = RunOutcome(None, None, hook="tracepoint", started=False)
     assert "not run (the guest stopped before it)" in row(runs=runs)["reason"]
     runs["ringbuf"][1] = RunOutcome(0, results_json("ringbuf") | {"host": {"transport": "ringbuf", "hook": "raw_tp"}},
@@ -232,13 +235,14 @@ def doc(*rows, **meta):
 
 
 def test_merge_orders_by_catalog_and_keeps_last_duplicate():
-    a = doc(row("host"), row("6.12-rt"), params={"run_args": ["--rate", "20000"]})
+    a = doc(row("host"), row("6.12-rt"), params={"run_args": ["--rate", "20000"]}, generated="t1")
     failing = row("6.12-rt", runs={"ringbuf": RunOutcome(143, None), "perfbuf": ok_runs()["perfbuf"]})
-    b = doc(row("my-kernel"), row("5.10-generic"), failing)
+    b = doc(row("my-kernel"), row("5.10-generic"), failing, params={"run_args": ["--rate", "20000"]}, generated="t2")
     merged, notes = results.merge([a, b], order=["5.10-generic", "6.12-rt", "host"])
     assert [k["name"] for k in merged["kernels"]] == ["5.10-generic", "6.12-rt", "host", "my-kernel"]
     assert merged["schema"] == results.SCHEMA and merged["merged_from"] == 2
     assert merged["params"] == {"run_args": ["--rate", "20000"]}
+    assert merged["generated_by_job"] == ["t1", "t2"] and "generated" not in merged
     assert notes and "6.12-rt" in notes[0]
     assert [k["name"] for k in results.failed(merged)] == ["6.12-rt"]
     results.validate(merged)
@@ -264,7 +268,7 @@ def test_markdown_table():
     runs["perfbuf"] = RunOutcome(0, results_json("perfbuf", received=19990))
     d = doc(row("6.1-generic"), row("6.1-rt", runs=runs),
             results.skipped_row("5.10-cloud", None, "cloud", "suite bullseye not reachable"),
-            params={"run_args": ["--workload", "write"]})
+            params={"run_args": ["--workload", "write"], "hooks": ["raw_tp", "tracepoint"]})
     md = results.markdown(d)
     lines = md.splitlines()
     header = next(i for i, ln in enumerate(lines) if ln.startswith("| kernel"))
@@ -276,7 +280,7 @@ def test_markdown_table():
     assert "**FAIL**" in table[3] and "unsupported" in table[4] and "—" in table[4]
     assert "3 kernels: 1 pass, 1 fail, 1 unsupported." in md
     assert "**6.1-rt** (fail): perfbuf: events not conserved" in md
-    assert "`ringside run --workload write --transport T`" in md
+    assert "`ringside run --workload write --hook H --transport T` for H in raw_tp, tracepoint" in md
 
 
 def test_ns_formatting():
