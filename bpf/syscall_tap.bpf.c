@@ -46,13 +46,17 @@ struct {
 	__type(value, struct rs_counters);
 } counters SEC(".maps");
 
-/* Layout of a syscalls:sys_enter_* tracepoint record, relocated by CO-RE against the running
- * kernel's `struct syscall_trace_enter` (PREEMPT_RT kernels have a larger trace_entry). */
-struct trace_entry___rs {
-	unsigned short type;
+/* What a BPF program attached to syscalls:sys_enter_* receives is the kernel's
+ * `struct syscall_tp_t` (built in perf_call_bpf_enter), not the ftrace record: its layout differs
+ * between kernels (6.1: regs, syscall_nr; newer: trace_entry, syscall_nr) and from
+ * `trace_event_raw_sys_enter`/`syscall_trace_enter` on PREEMPT_RT, whose trace_entry is larger.
+ * CO-RE relocates the two fields we read by name against the running kernel. */
+struct syscall_tp_t___rs {
+	int syscall_nr;
+	unsigned long args[6];
 } __attribute__((preserve_access_index));
+/* Fallback for a kernel whose BTF lacks syscall_tp_t. */
 struct syscall_trace_enter___rs {
-	struct trace_entry___rs ent;
 	int nr;
 	unsigned long args[6];
 } __attribute__((preserve_access_index));
@@ -65,7 +69,11 @@ static __always_inline struct rs_counters *my_counters(void)
 
 static __always_inline int wanted(__s64 nr, __u32 tgid)
 {
-	if (nr < 0 || nr >= RS_MAX_SYSCALLS || !want_nr[nr])
+	__u64 i = (__u64)nr; /* one unsigned bound check the verifier keeps through to the index */
+	if (i >= RS_MAX_SYSCALLS)
+		return 0;
+	asm volatile("" : "+r"(i));
+	if (!want_nr[i])
 		return 0;
 	if (filter_targets && !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
@@ -153,17 +161,27 @@ int tap_raw(struct bpf_raw_tracepoint_args *ctx)
 }
 
 SEC("tracepoint/syscalls/sys_enter_write")
-int tap_tp(struct syscall_trace_enter___rs *ctx)
+int tap_tp(void *ctx)
 {
 	__u64 t_hook = bpf_ktime_get_ns();
-	__s64 nr = BPF_CORE_READ(ctx, nr);
+	__s64 nr;
+	__u64 args[3];
+	if (bpf_core_type_exists(struct syscall_tp_t___rs)) {
+		struct syscall_tp_t___rs *tp = ctx;
+		nr = BPF_CORE_READ(tp, syscall_nr);
+		args[0] = BPF_CORE_READ(tp, args[0]);
+		args[1] = BPF_CORE_READ(tp, args[1]);
+		args[2] = BPF_CORE_READ(tp, args[2]);
+	} else {
+		struct syscall_trace_enter___rs *tp = ctx;
+		nr = BPF_CORE_READ(tp, nr);
+		args[0] = BPF_CORE_READ(tp, args[0]);
+		args[1] = BPF_CORE_READ(tp, args[1]);
+		args[2] = BPF_CORE_READ(tp, args[2]);
+	}
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!wanted(nr, id >> 32))
 		return 0;
-	__u64 args[3];
-	args[0] = BPF_CORE_READ(ctx, args[0]);
-	args[1] = BPF_CORE_READ(ctx, args[1]);
-	args[2] = BPF_CORE_READ(ctx, args[2]);
 	return emit(ctx, t_hook, id, (__s32)nr, args);
 }
 

@@ -148,7 +148,7 @@ ProbeReport probe_host() {
   r.version = u.version;
   r.preempt_rt = r.version.find("PREEMPT_RT") != std::string::npos;
   r.cpus = online_cpus();
-  libbpf_set_print(nullptr);  // probes fail on purpose; keep libbpf quiet
+  const libbpf_print_fn_t previous = libbpf_set_print(nullptr);  // probes fail on purpose: quiet
 
   bool btf = access("/sys/kernel/btf/vmlinux", R_OK) == 0;
   r.features.push_back({"btf", btf, btf ? "/sys/kernel/btf/vmlinux" : "/sys/kernel/btf/vmlinux missing"});
@@ -177,6 +177,7 @@ ProbeReport probe_host() {
   r.features.push_back(probe_perf_counter("perf:task_clock", PERF_TYPE_SOFTWARE, PERF_COUNT_SW_TASK_CLOCK));
   r.features.push_back(probe_perf_counter("perf:hw_cycles", PERF_TYPE_HARDWARE, PERF_COUNT_HW_CPU_CYCLES));
 
+  libbpf_set_print(previous);
   if (r.has("map:ringbuf"))
     r.recommended_transport = "ringbuf";
   else if (r.has("map:perf_event_array"))

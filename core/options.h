@@ -24,7 +24,7 @@ struct GovernorOptions {
 
 struct PipelineOptions {
   std::string transport = "ringbuf";  // ringbuf|perfbuf
-  std::string wakeup = "batch:64";    // every|adaptive|batch:N
+  std::string wakeup = "batch:2048";  // every|adaptive|batch:N (2048 x 64 B = 128 KiB per wake-up)
   std::string hook = "raw_tp";        // raw_tp|tracepoint
   uint32_t workers = 0;               // 0 = auto from online CPUs
   std::string queue_policy = "drop";  // drop|block
