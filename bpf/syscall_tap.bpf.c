@@ -84,10 +84,16 @@ static __always_inline __u64 ringbuf_flags(void)
 {
 	if (wakeup == RS_WAKEUP_EVERY)
 		return BPF_RB_FORCE_WAKEUP;
-	if (wakeup == RS_WAKEUP_BATCH)
-		/* wake the reader once this much is pending; its short poll timeout covers the tail */
-		return bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= wakeup_batch_bytes ? BPF_RB_FORCE_WAKEUP
-											   : BPF_RB_NO_WAKEUP;
+	if (wakeup == RS_WAKEUP_BATCH) {
+		/* Wake the reader when pending data crosses the threshold — only then: forcing a
+		 * wake-up on every submit while it stays above would queue an irq_work per event
+		 * until the reader catches up. A crossing missed under concurrent producers is
+		 * covered by the reader's short poll timeout. */
+		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		const __u64 slot = sizeof(struct rs_event) + 8; /* record + ring header */
+		return avail >= wakeup_batch_bytes && avail < wakeup_batch_bytes + 8 * slot ? BPF_RB_FORCE_WAKEUP
+											    : BPF_RB_NO_WAKEUP;
+	}
 	return 0;
 }
 
