@@ -173,6 +173,11 @@ void Pipeline::route(Event* e) noexcept {
     return;
   }
   if (config_.queue_policy == "drop") {
+    // Before dropping, give a worker that shares our CPU one chance to run (on 2 CPUs the
+    // workload holds one; consumer and worker take turns on the other).
+    wake_workers(true);
+    sched_yield();
+    if (w.queue.try_push(e)) return;
     queue_full_.store(queue_full_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
     pool_.put_local(e);
     return;
