@@ -92,11 +92,11 @@ std::unique_ptr<EventSource> make_perfbuf_source(const SyscallTap& tap, RecordSi
   return std::make_unique<PerfbufSource>(tap, sink);
 }
 
-std::unique_ptr<EventSource> make_ringbuf_source(int map_fd, RecordSink& sink);
+std::unique_ptr<EventSource> make_ringbuf_source(int map_fd, RecordSink& sink, bool drain_to_empty);
 
 std::unique_ptr<EventSource> make_event_source(const SyscallTap& tap, RecordSink& sink) {
   if (tap.config().transport == "perfbuf") return make_perfbuf_source(tap, sink);
-  return make_ringbuf_source(tap.events_map_fd(), sink);
+  return make_ringbuf_source(tap.events_map_fd(), sink, tap.config().wakeup.kind != WakeupPolicy::batch);
 }
 
 }  // namespace ringside

@@ -27,7 +27,7 @@ constexpr int kCaughtUp = 256;            // a pass shorter than this means we c
 
 class RingbufSource final : public EventSource {
  public:
-  RingbufSource(int map_fd, RecordSink& sink) : sink_(sink) {
+  RingbufSource(int map_fd, RecordSink& sink, bool drain_to_empty) : sink_(sink), drain_to_empty_(drain_to_empty) {
     bpf_map_info info{};
     uint32_t len = sizeof(info);
     if (bpf_obj_get_info_by_fd(map_fd, &info, &len)) fail("failed to read ring buffer info");
@@ -62,7 +62,9 @@ class RingbufSource final : public EventSource {
     do {
       got = pass();
       total += got;
-    } while (got >= kCaughtUp);
+      // every/adaptive: the kernel wakes us only once we have caught up, so stop only when
+      // nothing is pending; batch: threshold crossings and the poll timeout bring us back
+    } while (got >= kCaughtUp || (drain_to_empty_ && got > 0 && pending()));
     return total;
   }
 
@@ -75,6 +77,8 @@ class RingbufSource final : public EventSource {
   unsigned long producer_pos() const {
     return std::atomic_ref(*static_cast<unsigned long*>(producer_page_)).load(std::memory_order_acquire);
   }
+
+  bool pending() const { return producer_pos() > consumer_pos().load(std::memory_order_relaxed); }
 
   // One pass up to the producer position seen at its start.
   int pass() {
@@ -119,6 +123,7 @@ class RingbufSource final : public EventSource {
   }
 
   RecordSink& sink_;
+  const bool drain_to_empty_;
   std::size_t page_ = 0, size_ = 0, mask_ = 0;
   void* consumer_page_ = nullptr;
   void* producer_page_ = nullptr;
@@ -128,8 +133,8 @@ class RingbufSource final : public EventSource {
 
 }  // namespace
 
-std::unique_ptr<EventSource> make_ringbuf_source(int map_fd, RecordSink& sink) {
-  return std::make_unique<RingbufSource>(map_fd, sink);
+std::unique_ptr<EventSource> make_ringbuf_source(int map_fd, RecordSink& sink, bool drain_to_empty) {
+  return std::make_unique<RingbufSource>(map_fd, sink, drain_to_empty);
 }
 
 }  // namespace ringside
