@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "governor_loop.h"
 #include "option_flags.h"
 #include "syscall_names.h"
@@ -39,6 +41,7 @@ nlohmann::json governed_run(const RunOptions& o, double rate, double duration_s,
   g["received"] = rep.received();
   g["dropped"] = rep.dropped_total();
   g["sampled_out"] = rep.total.kernel.sampled_out;
+  if (gov.detached()) g["unobserved_after_detach"] = truth.ops - std::min(truth.ops, rep.total.kernel.matched);
   g["conserved"] = rep.received() + rep.dropped_total() == rep.total.kernel.matched &&
                    rep.total.kernel.matched <= truth.ops;
   return g;

@@ -170,3 +170,36 @@ TEST(TraceLifecycle, NothingLeftAfterCtrlC) { lifecycle(SIGINT); }
 TEST(TraceLifecycle, NothingLeftAfterSigkill) { lifecycle(SIGKILL); }
 
 }  // namespace
+
+namespace {
+
+// Both full-queue policies on a 2-slot worker queue at max rate: `drop` may count queue_full,
+// `block` never does (the kernel ring absorbs instead); both conserve.
+class QueuePolicy : public testing::TestWithParam<std::string> {};
+
+TEST_P(QueuePolicy, ConservesWithATinyQueue) {
+  RINGSIDE_REQUIRE_BPF();
+  const std::string policy = GetParam();
+  WorkloadSpec spec;
+  spec.kind = "write";
+  spec.ops = 200000;
+  auto child = WorkloadProcess::spawn(spec, bin("ringside-workload"));
+  const std::string out = temp_dir("policy-" + policy);
+  Proc tr = spawn({bin("ringside"), "trace", "--pid", std::to_string(child.pid()), "--syscalls", "write",
+                   "--queue-policy", policy, "--queue-size", "2", "--workers", "1", "--ready-file", out + "/ready",
+                   "--out", out});
+  ASSERT_TRUE(wait_for_file(out + "/ready", 30s)) << tr.err();
+  child.go();
+  child.wait();
+  ASSERT_EQ(tr.wait_exit(), 0) << tr.err();
+  auto ev = read_results(out)["summary"]["events"];
+  EXPECT_EQ(ev["matched"].get<uint64_t>(), 200000u);
+  EXPECT_EQ(ev["received"].get<uint64_t>() + ev["dropped_total"].get<uint64_t>(), 200000u) << ev.dump();
+  if (policy == "block") {
+    EXPECT_EQ(ev["dropped"]["queue_full"].get<uint64_t>(), 0u) << ev.dump();
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Policies, QueuePolicy, testing::Values("drop", "block"));
+
+}  // namespace
