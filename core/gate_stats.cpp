@@ -1,5 +1,7 @@
 #include "gate_stats.h"
 
+#include "ab_stats.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -79,14 +81,10 @@ double normal_p(double u, const PooledRanks& r, std::size_t n1, std::size_t n2) 
   return std::min(1.0, std::erfc(z / std::sqrt(2.0)));
 }
 
+// The project's one median (ab_stats.h); the gate reports NaN for an empty side.
 double median_in_place(std::vector<double>& v) {
   if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
-  const std::size_t mid = v.size() / 2;
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid), v.end());
-  const double upper = v[mid];
-  if (v.size() % 2 == 1) return upper;
-  const double lower = *std::max_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(mid));
-  return (lower + upper) / 2.0;
+  return ringside::median(std::move(v));
 }
 
 // Median of one bootstrap resample of `sorted` (ascending), without sorting: draw how

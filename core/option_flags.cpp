@@ -34,7 +34,7 @@ void OptionFlags::add_config(CLI::App* app) {
 
 void OptionFlags::add_pipeline(CLI::App* app) {
   bind_pipe(app, "--transport", &PipelineOptions::transport, "ringbuf|perfbuf (default ringbuf)");
-  bind_pipe(app, "--wakeup", &PipelineOptions::wakeup, "every|adaptive|batch:N (default batch:64)");
+  bind_pipe(app, "--wakeup", &PipelineOptions::wakeup, "every|adaptive|batch:N (default batch:2048)");
   bind_pipe(app, "--hook", &PipelineOptions::hook, "raw_tp|tracepoint (default raw_tp)");
   bind_pipe(app, "--workers", &PipelineOptions::workers, "worker threads (default: online CPUs - 1, at least 1)");
   bind_pipe(app, "--queue-policy", &PipelineOptions::queue_policy, "drop|block when a worker queue is full");
