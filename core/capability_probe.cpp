@@ -25,7 +25,6 @@ namespace {
 
 constexpr long kTracefsMagic = 0x74726163;
 constexpr long kBpffsMagic = 0xcafe4a11;
-constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
 
 std::string errno_text(int err) { return fmt::format("errno {}: {}", err, std::strerror(err)); }
 

@@ -7,6 +7,9 @@
 
 namespace ringside {
 
+// Capability bit numbers (linux/capability.h; CAP_BPF/CAP_PERFMON are newer than some headers).
+inline constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
+
 struct Feature {
   std::string name;
   bool ok = false;

@@ -15,7 +15,6 @@
 namespace ringside {
 namespace {
 
-constexpr int kCapSysAdmin = 21, kCapPerfmon = 38, kCapBpf = 39;
 
 std::string& dropped_text() {
   static std::string s;

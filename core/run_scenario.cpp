@@ -231,11 +231,8 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
   }
   if (o.governor.enabled && !governors.empty()) {
     s["governor"] = governors.back();
-    bool any = false;
-    for (const auto& g : governors) any = any || g.value("triggered", false);
     s["governor"]["triggered_in_runs"] = std::count_if(governors.begin(), governors.end(),
                                                        [](const auto& g) { return g.value("triggered", false); });
-    (void)any;
   } else {
     s["governor"] = {{"enabled", false}, {"triggered", false}, {"trigger_after_ms", nullptr}, {"action", nullptr}};
   }
