@@ -1,50 +1,19 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
-/* syscall_tap: one 64-byte record per syscall entry of a traced process, over a BPF ring
- * buffer or a perf buffer. Three entry points share one emit path:
- *   tap_raw    raw_tracepoint/sys_enter: one program sees every syscall (the default)
- *   tap_tp     tracepoint/syscalls/sys_enter_*: attached per syscall by userspace
- *   tap_floor  raw_tracepoint/sys_enter returning at once: the unavoidable cost of the hook
- */
+/* syscall_tap: one 64-byte record per syscall entry of a traced process. Two entry points share
+ * one emit path:
+ *   tap_raw  raw_tracepoint/sys_enter: one program sees every syscall (the default)
+ *   tap_tp   tracepoint/syscalls/sys_enter_*: attached per syscall by userspace
+ * With rs_floor set both return at once: the unavoidable cost of the hook. */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "rs_common.bpf.h"
 #include "syscall_tap.h"
-
-char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 #define NR_WRITE 1 /* x86_64 */
 
-/* Load-time tunables (rodata: the verifier prunes the branches they switch off). */
-const volatile __u32 transport = RS_TRANSPORT_RINGBUF;
-const volatile __u32 wakeup = RS_WAKEUP_ADAPTIVE;
-const volatile __u64 wakeup_batch_bytes = 64 * sizeof(struct rs_event);
-const volatile __u8 filter_targets = 1; /* 0 = every process */
 const volatile __u8 want_nr[RS_MAX_SYSCALLS];
-
-/* Run-time knob the governor flips without reloading: keep 1 of every N matches. */
-__u32 sample_every = 1;
-
-/* A ring buffer by default; userspace retypes it to PERF_EVENT_ARRAY for the perf buffer
- * (libbpf-tools' compat approach: one map name, one code path per transport). */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
-} events SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, RS_MAX_TARGETS);
-	__type(key, __u32);
-	__type(value, __u8);
-} targets SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct rs_counters);
-} counters SEC(".maps");
 
 /* What a BPF program attached to syscalls:sys_enter_* receives is the kernel's
  * `struct syscall_tp_t` (built in perf_call_bpf_enter), not the ftrace record: its layout differs
@@ -61,12 +30,6 @@ struct syscall_trace_enter___rs {
 	unsigned long args[6];
 } __attribute__((preserve_access_index));
 
-static __always_inline struct rs_counters *my_counters(void)
-{
-	__u32 zero = 0;
-	return bpf_map_lookup_elem(&counters, &zero);
-}
-
 static __always_inline int wanted(__s64 nr, __u32 tgid)
 {
 	__u64 i = (__u64)nr; /* one unsigned bound check the verifier keeps through to the index */
@@ -75,82 +38,41 @@ static __always_inline int wanted(__s64 nr, __u32 tgid)
 	asm volatile("" : "+r"(i));
 	if (!want_nr[i])
 		return 0;
-	if (filter_targets && !bpf_map_lookup_elem(&targets, &tgid))
-		return 0;
-	return 1;
-}
-
-static __always_inline __u64 ringbuf_flags(void)
-{
-	if (wakeup == RS_WAKEUP_EVERY)
-		return BPF_RB_FORCE_WAKEUP;
-	if (wakeup == RS_WAKEUP_BATCH) {
-		/* Wake the reader when pending data crosses the threshold — only then: forcing a
-		 * wake-up on every submit while it stays above would queue an irq_work per event
-		 * until the reader catches up. A crossing missed under concurrent producers is
-		 * covered by the reader's short poll timeout. */
-		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-		const __u64 slot = sizeof(struct rs_event) + 8; /* record + ring header */
-		return avail >= wakeup_batch_bytes && avail < wakeup_batch_bytes + 8 * slot ? BPF_RB_FORCE_WAKEUP
-											    : BPF_RB_NO_WAKEUP;
-	}
-	return 0;
+	return rs_is_target(tgid);
 }
 
 /* Count, sample, fill and hand over one record. `args` holds the first three arguments. */
 static __always_inline int emit(void *ctx, __u64 t_hook, __u64 id, __s32 nr, const __u64 *args)
 {
-	struct rs_counters *cnt = my_counters();
-	if (!cnt)
+	struct rs_counters *cnt = rs_counters_get();
+	if (!cnt || !rs_keep(cnt))
 		return 0;
-	cnt->c[RS_CNT_MATCHED]++;
-	__u32 every = sample_every;
-	if (every > 1 && (cnt->c[RS_CNT_SAMPLE_TICK]++ % every) != 0) {
-		cnt->c[RS_CNT_SAMPLED_OUT]++;
+	struct rs_syscall_event local;
+	struct rs_syscall_event *e = rs_reserve(&local, sizeof(local), cnt);
+	if (!e)
 		return 0;
-	}
-
-	struct rs_event local;
-	struct rs_event *e = &local;
-	if (transport == RS_TRANSPORT_RINGBUF) {
-		e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-		if (!e) {
-			cnt->c[RS_CNT_KERNEL_RESERVE]++;
-			return 0;
-		}
-	}
+	barrier_var(e); /* keep every use of e after its null check (the verifier insists) */
+	rs_fill_hdr(&e->h, sizeof(*e), RS_PROG_SYSCALL_TAP, (__u16)nr, id, t_hook);
 	e->t_user = 0;
 	if (nr == NR_WRITE && args[2] >= sizeof(struct rs_user_tag)) {
 		struct rs_user_tag tag;
-		if (bpf_probe_read_user(&tag, sizeof(tag), (const void *)args[1]) == 0 && tag.magic == RS_USER_TAG)
+		if (bpf_probe_read_user(&tag, sizeof(tag), (const void *)args[1]) == 0 && tag.magic == RS_USER_TAG) {
 			e->t_user = tag.t_user;
+			e->h.flags |= RS_F_USER;
+		}
 	}
-	e->t_hook = t_hook;
 	e->args[0] = args[0];
 	e->args[1] = args[1];
 	e->args[2] = args[2];
-	e->tgid = id >> 32;
-	e->tid = (__u32)id;
-	e->cpu = bpf_get_smp_processor_id();
-	e->nr = nr;
-
-	if (transport == RS_TRANSPORT_RINGBUF) {
-		e->t_submit = bpf_ktime_get_ns();
-		bpf_ringbuf_submit(e, ringbuf_flags());
-		cnt->c[RS_CNT_EMITTED]++;
-	} else {
-		e->t_submit = bpf_ktime_get_ns();
-		if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, sizeof(*e)) == 0)
-			cnt->c[RS_CNT_EMITTED]++;
-		else
-			cnt->c[RS_CNT_PERF_OUTPUT]++;
-	}
+	rs_submit(ctx, e, sizeof(*e), cnt);
 	return 0;
 }
 
 SEC("raw_tracepoint/sys_enter")
 int tap_raw(struct bpf_raw_tracepoint_args *ctx)
 {
+	if (rs_floor)
+		return 0;
 	__u64 t_hook = bpf_ktime_get_ns();
 	__s64 nr = (__s64)ctx->args[1];
 	__u64 id = bpf_get_current_pid_tgid();
@@ -169,6 +91,8 @@ int tap_raw(struct bpf_raw_tracepoint_args *ctx)
 SEC("tracepoint/syscalls/sys_enter_write")
 int tap_tp(void *ctx)
 {
+	if (rs_floor)
+		return 0;
 	__u64 t_hook = bpf_ktime_get_ns();
 	__s64 nr;
 	__u64 args[3];
@@ -189,37 +113,4 @@ int tap_tp(void *ctx)
 	if (!wanted(nr, id >> 32))
 		return 0;
 	return emit(ctx, t_hook, id, (__s32)nr, args);
-}
-
-SEC("raw_tracepoint/sys_enter")
-int tap_floor(struct bpf_raw_tracepoint_args *ctx)
-{
-	return 0;
-}
-
-/* Follow children (exec workloads): a fork of a traced process is traced too. */
-SEC("raw_tracepoint/sched_process_fork")
-int follow_fork(struct bpf_raw_tracepoint_args *ctx)
-{
-	struct task_struct *parent = (struct task_struct *)ctx->args[0];
-	struct task_struct *child = (struct task_struct *)ctx->args[1];
-	__u32 ptgid = BPF_CORE_READ(parent, tgid);
-	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	__u8 kind = RS_TARGET_CHILD;
-	if (ptgid != ctgid && bpf_map_lookup_elem(&targets, &ptgid))
-		bpf_map_update_elem(&targets, &ctgid, &kind, BPF_ANY);
-	return 0;
-}
-
-SEC("raw_tracepoint/sched_process_exit")
-int follow_exit(struct bpf_raw_tracepoint_args *ctx)
-{
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
-	if ((__u32)id != tgid)
-		return 0; /* a thread, not the process */
-	__u8 *kind = bpf_map_lookup_elem(&targets, &tgid);
-	if (kind && *kind == RS_TARGET_CHILD)
-		bpf_map_delete_elem(&targets, &tgid);
-	return 0;
 }

@@ -8,8 +8,9 @@
 #include <functional>
 #include <string>
 
-#include "cli.h"
-#include "config.h"
+#include "config_file.h"
+#include "option_table.h"
+#include "usage_error.h"
 
 namespace ringside {
 namespace {
@@ -86,7 +87,7 @@ TEST(ShippedConfigs, GovernorYamlTurnsTheGovernorOn) {
   EXPECT_TRUE(loaded.governor.enabled);
   EXPECT_EQ(loaded.governor.window_ms, 250u);
   EXPECT_EQ(loaded.governor.recover_after_windows, 8u);
-  EXPECT_EQ(loaded.governor.degrade, (std::vector<std::string>{"sample:2", "sample:8", "detach"}));
+  EXPECT_EQ(to_string(loaded.governor.degrade), "sample:2,sample:8,detach");
   EXPECT_EQ(loaded.pipeline.workers, 1u);
   EXPECT_DOUBLE_EQ(loaded.duration_s, 5.0);
   EXPECT_EQ(loaded.out, "ringside-out/governor");
@@ -96,12 +97,12 @@ TEST(ShippedConfigs, GovernorYamlTurnsTheGovernorOn) {
 TEST_F(ConfigFile, OnlyTheKeysInTheFileChange) {
   RunOptions options;
   options.threads = 4;
-  options.pipeline.transport = "perfbuf";
+  options.pipeline.transport = Transport::perfbuf;
   load_config_file(write("run: { repeat: 9 }\n" + at("governor", "windows_over: 2")), options);
   EXPECT_EQ(options.repeat, 9u);
   EXPECT_EQ(options.governor.windows_over, 2u);
   EXPECT_EQ(options.threads, 4u);
-  EXPECT_EQ(options.pipeline.transport, "perfbuf");
+  EXPECT_EQ(options.pipeline.transport, Transport::perfbuf);
 }
 
 TEST_F(ConfigFile, EmptyFileKeepsEverything) {
@@ -115,8 +116,8 @@ TEST_F(ConfigFile, FlagsOverrideByPlainAssignmentAfterLoading) {
   load_config_file((kConfigs / "governor.yaml").string(), options);
   // What `ringside run --config governor.yaml --threads 4 --transport perfbuf --wakeup every` does.
   options.threads = 4;
-  options.pipeline.transport = "perfbuf";
-  options.pipeline.wakeup = "every";
+  options.pipeline.transport = Transport::perfbuf;
+  options.pipeline.wakeup = *parse_wakeup("every");
   EXPECT_NO_THROW(validate(options));
   EXPECT_EQ(options.threads, 4u);
   EXPECT_EQ(options.governor.window_ms, 250u);  // untouched file value survives
@@ -125,7 +126,7 @@ TEST_F(ConfigFile, FlagsOverrideByPlainAssignmentAfterLoading) {
     validate(options);
     FAIL() << "threads 0 accepted";
   } catch (const UsageError& e) {
-    EXPECT_STREQ(e.what(), "run.threads: expected an integer in 1..256, got 0");
+    EXPECT_STREQ(e.what(), "run.threads: expected an integer in 1..256, got '0'");
   }
 }
 
@@ -150,7 +151,7 @@ TEST_F(ConfigFile, StructuralErrorsNameTheKey) {
                 .find("run.threads: expected an integer in 1..256, got a mapping"),
             std::string::npos);
   EXPECT_NE(load_error("agent: { ebpf: { programs: syscall_tap } }\n")
-                .find("agent.ebpf.programs: expected [syscall_tap], got 'syscall_tap'"),
+                .find("agent.ebpf.programs: expected a list of program names, got 'syscall_tap'"),
             std::string::npos);
   EXPECT_NE(load_error("run: { threads: 1, threads: 2 }\n").find("duplicate key run.threads"),
             std::string::npos);
@@ -207,54 +208,55 @@ INSTANTIATE_TEST_SUITE_P(
     EveryRule, BadValues,
     ::testing::Values(
         BadValue{"ebpf", "enabled: maybe", "'maybe'"},
-        BadValue{"ebpf", "programs: [tcp_connect]", "[tcp_connect]",
-                 [](RunOptions& o) { o.programs = {"tcp_connect"}; }},
-        BadValue{"ebpf", "programs: []", "[]", [](RunOptions& o) { o.programs = {}; }},
-        BadValue{"ebpf", "transport: xdp", "'xdp'", [](RunOptions& o) { o.pipeline.transport = "xdp"; }},
-        BadValue{"ebpf", "wakeup: batch:0", "'batch:0'", [](RunOptions& o) { o.pipeline.wakeup = "batch:0"; }},
+        BadValue{"ebpf", "programs: [tcp_connect_x]", "'tcp_connect_x'"},
+        BadValue{"ebpf", "programs: []", "''", [](RunOptions& o) { o.programs = {}; }},
+        BadValue{"ebpf", "transport: xdp", "'xdp'"},
+        BadValue{"ebpf", "wakeup: batch:0", "'batch:0'"},
         BadValue{"ebpf", "wakeup: batch:1000001", "'batch:1000001'"},
         BadValue{"ebpf", "wakeup: sometimes", "'sometimes'"},
-        BadValue{"ebpf", "hook: kprobe", "'kprobe'", [](RunOptions& o) { o.pipeline.hook = "kprobe"; }},
-        BadValue{"ebpf", "ring_bytes: 10000", "10000", [](RunOptions& o) { o.pipeline.ring_bytes = 10000; }},
-        BadValue{"ebpf", "ring_bytes: 2048", "2048"},
-        BadValue{"ebpf", "max_overhead_percent: 0", "0",
+        BadValue{"ebpf", "hook: kprobe", "'kprobe'"},
+        BadValue{"ebpf", "ring_bytes: 10000", "'10000'", [](RunOptions& o) { o.pipeline.ring_bytes = 10000; }},
+        BadValue{"ebpf", "ring_bytes: 2048", "'2048'"},
+        BadValue{"ebpf", "max_overhead_percent: 0", "'0'",
                  [](RunOptions& o) { o.governor.max_overhead_percent = 0; }},
-        BadValue{"ebpf", "max_overhead_percent: 100.5", "100.5"},
+        BadValue{"ebpf", "max_overhead_percent: 100.5", "'100.5'"},
+        BadValue{"ebpf", "max_overhead_percent: nan", "'nan'"},
         BadValue{"ebpf", "auto_disable_if_slow: [true]", "a list"},
-        BadValue{"governor", "window_ms: 49", "49", [](RunOptions& o) { o.governor.window_ms = 49; }},
+        BadValue{"governor", "window_ms: 49", "'49'", [](RunOptions& o) { o.governor.window_ms = 49; }},
         BadValue{"governor", "window_ms: -5", "'-5'"},
-        BadValue{"governor", "window_ms: 5000000000", "5000000000"},
-        BadValue{"governor", "windows_over: 0", "0", [](RunOptions& o) { o.governor.windows_over = 0; }},
-        BadValue{"governor", "max_drop_ratio: 1.5", "1.5",
+        BadValue{"governor", "window_ms: 5000000000", "'5000000000'"},
+        BadValue{"governor", "windows_over: 0", "'0'", [](RunOptions& o) { o.governor.windows_over = 0; }},
+        BadValue{"governor", "max_drop_ratio: 1.5", "'1.5'",
                  [](RunOptions& o) { o.governor.max_drop_ratio = 1.5; }},
-        BadValue{"governor", "max_drop_ratio: -0.1", "-0.1"},
+        BadValue{"governor", "max_drop_ratio: -0.1", "'-0.1'"},
         BadValue{"governor", "max_drop_ratio: lots", "'lots'"},
-        BadValue{"governor", "degrade: [sample:8, sample:2]", "[sample:8, sample:2]",
-                 [](RunOptions& o) { o.governor.degrade = {"sample:8", "sample:2"}; }},
-        BadValue{"governor", "degrade: [detach, sample:2]", "[detach, sample:2]"},
-        BadValue{"governor", "degrade: [sample:1]", "[sample:1]"},
-        BadValue{"governor", "degrade: [sample:2, sample:2]", "[sample:2, sample:2]"},
-        BadValue{"governor", "degrade: []", "[]"},
+        BadValue{"governor", "degrade: [sample:8, sample:2]", "'sample:8,sample:2'",
+                 [](RunOptions& o) { o.governor.degrade = {{false, 8}, {false, 2}}; }},
+        BadValue{"governor", "degrade: [detach, sample:2]", "'detach,sample:2'"},
+        BadValue{"governor", "degrade: [sample:1]", "'sample:1'"},
+        BadValue{"governor", "degrade: [sample:2, sample:2]", "'sample:2,sample:2'"},
+        BadValue{"governor", "degrade: []", "''", [](RunOptions& o) { o.governor.degrade = {}; }},
         BadValue{"governor", "recover_after_windows: x", "'x'"},
-        BadValue{"pipeline", "workers: 257", "257", [](RunOptions& o) { o.pipeline.workers = 257; }},
-        BadValue{"pipeline", "queue_policy: spill", "'spill'",
-                 [](RunOptions& o) { o.pipeline.queue_policy = "spill"; }},
-        BadValue{"pipeline", "pool_size: 0", "0", [](RunOptions& o) { o.pipeline.pool_size = 0; }},
-        BadValue{"pipeline", "queue_size: 1", "1", [](RunOptions& o) { o.pipeline.queue_size = 1; }},
+        BadValue{"pipeline", "workers: 257", "'257'", [](RunOptions& o) { o.pipeline.workers = 257; }},
+        BadValue{"pipeline", "queue_policy: spill", "'spill'"},
+        BadValue{"pipeline", "pool_size: 0", "'0'", [](RunOptions& o) { o.pipeline.pool_size = 0; }},
+        BadValue{"pipeline", "queue_size: 1", "'1'", [](RunOptions& o) { o.pipeline.queue_size = 1; }},
         BadValue{"pipeline", "pin: 2", "'2'"},
         BadValue{"pipeline", "sink: [a]", "a list"},
-        BadValue{"pipeline", "inject_handler_delay_ns: 1000000001", "1000000001",
+        BadValue{"pipeline", "inject_handler_delay_ns: 1000000001", "'1000000001'",
                  [](RunOptions& o) { o.pipeline.inject_handler_delay_ns = 1'000'000'001; }},
-        BadValue{"run", "workload: fork", "'fork'", [](RunOptions& o) { o.workload = "fork"; }},
-        BadValue{"run", "rate: 0", "'0'", [](RunOptions& o) { o.rate = "0"; }},
+        BadValue{"run", "workload: fork", "'fork'"},
+        BadValue{"run", "rate: 0", "'0'"},
         BadValue{"run", "rate: fast", "'fast'"},
-        BadValue{"run", "threads: 257", "257", [](RunOptions& o) { o.threads = 257; }},
-        BadValue{"run", "duration_s: 0", "0", [](RunOptions& o) { o.duration_s = 0; }},
-        BadValue{"run", "duration_s: -1", "-1"},
-        BadValue{"run", "duration_s: nan", "nan"},
-        BadValue{"run", "duration_s: inf", "inf"},
-        BadValue{"run", "repeat: 1001", "1001", [](RunOptions& o) { o.repeat = 1001; }},
-        BadValue{"run", "budget_pct: 0", "0", [](RunOptions& o) { o.budget_pct = 0; }},
+        BadValue{"run", "rate: 1e999", "'1e999'"},
+        BadValue{"run", "threads: 257", "'257'", [](RunOptions& o) { o.threads = 257; }},
+        BadValue{"run", "duration_s: 0", "'0'", [](RunOptions& o) { o.duration_s = 0; }},
+        BadValue{"run", "duration_s: -1", "'-1'"},
+        BadValue{"run", "duration_s: nan", "'nan'"},
+        BadValue{"run", "duration_s: inf", "'inf'"},
+        BadValue{"run", "repeat: 1001", "'1001'", [](RunOptions& o) { o.repeat = 1001; }},
+        BadValue{"run", "budget_pct: 0", "'0'", [](RunOptions& o) { o.budget_pct = 0; }},
+        BadValue{"run", "budget_pct: nan", "'nan'"},
         BadValue{"run", "out: ''", "''", [](RunOptions& o) { o.out = ""; }}),
     [](const ::testing::TestParamInfo<BadValue>& info) {
       std::string name = info.param.key() + "_" + std::to_string(info.index);
@@ -275,22 +277,36 @@ TEST_F(ConfigFile, BoundaryValuesAreAccepted) {
 }
 
 TEST(ValueSyntax, WakeupDegradeAndRateParse) {
-  EXPECT_EQ(parse_wakeup("batch:64"), (WakeupPolicy{WakeupPolicy::batch, 64}));
-  EXPECT_EQ(parse_wakeup("every")->kind, WakeupPolicy::every);
-  EXPECT_EQ(parse_wakeup("adaptive")->kind, WakeupPolicy::adaptive);
+  using K = WakeupPolicy::Kind;
+  EXPECT_EQ(*parse_wakeup("batch:64"), (WakeupPolicy{K::batch, 64}));
+  EXPECT_EQ(parse_wakeup("every")->kind, K::every);
+  EXPECT_EQ(parse_wakeup("adaptive")->kind, K::adaptive);
   EXPECT_FALSE(parse_wakeup("batch:"));
   EXPECT_FALSE(parse_wakeup("batch:+4"));
   EXPECT_FALSE(parse_wakeup("batches:4"));
-  auto ladder = parse_degrade_ladder({"sample:2", "sample:8", "detach"});
+  auto ladder = parse_degrade_ladder("sample:2,sample:8,detach");
   ASSERT_TRUE(ladder);
   EXPECT_EQ(*ladder, (std::vector<DegradeStep>{{false, 2}, {false, 8}, {true, 1}}));
-  EXPECT_FALSE(parse_degrade_ladder({"sample:2", "detach", "detach"}));
-  EXPECT_EQ(parse_rate("max"), 0u);
-  EXPECT_EQ(parse_rate("2500"), 2500u);
-  EXPECT_EQ(parse_rate("100k"), 100'000u);
-  EXPECT_EQ(parse_rate("1M"), 1'000'000u);
+  EXPECT_FALSE(parse_degrade_ladder("sample:2,detach,detach"));
+  EXPECT_EQ(parse_rate("max")->per_sec, 0);
+  EXPECT_EQ(parse_rate("2500")->per_sec, 2500);
+  EXPECT_EQ(parse_rate("100k")->per_sec, 100'000);
+  EXPECT_EQ(parse_rate("1M")->per_sec, 1'000'000);
   EXPECT_FALSE(parse_rate("2000M"));
   EXPECT_FALSE(parse_rate("k"));
+  EXPECT_EQ(to_string(*parse_wakeup("batch:64")), "batch:64");
+  EXPECT_EQ(parse_enum<Transport>("perfbuf").error(), "");
+  EXPECT_EQ(parse_enum<Transport>("xdp").error(), "expected ringbuf or perfbuf, got 'xdp'");
+}
+
+// Every option reads back what it shows: the table's two directions agree for the defaults.
+TEST(OptionTable, EveryOptionRoundTripsItsDefault) {
+  const RunOptions defaults;
+  for (const OptionSpec& spec : option_specs()) {
+    RunOptions o;
+    EXPECT_FALSE(spec.assign(o, spec.show(defaults))) << spec.key;
+    EXPECT_EQ(o, defaults) << spec.key;
+  }
 }
 
 }  // namespace

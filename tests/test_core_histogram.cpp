@@ -1,5 +1,6 @@
 // LogHistogram: percentiles against an exact sort, bucket geometry, merge, and the plotting CDF.
 #include "histogram.h"
+#include "stages.h"
 
 #include <gtest/gtest.h>
 

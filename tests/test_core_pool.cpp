@@ -10,9 +10,17 @@
 #include <thread>
 #include <vector>
 
-#include "event.h"
 
 namespace ringside {
+namespace {
+
+// A pooled object of an event's size and alignment.
+struct alignas(64) Event {
+  std::uint64_t words[8];
+};
+
+}  // namespace
+
 namespace {
 
 constexpr std::uint64_t kStressCycles = 1'000'000;  // ~4 s under TSan on 2 busy cores

@@ -4,7 +4,7 @@
 
 #include <fstream>
 
-#include "option_flags.h"
+#include "phases.h"
 #include "syscall_names.h"
 #include "test_support.h"
 #include "trace_session.h"
@@ -32,10 +32,10 @@ uint64_t proc_stat_cpu_ns() {
 TEST(CpuAccounting, PipelineThreadsMatchProcStat) {
   RINGSIDE_REQUIRE_BPF();
   RunOptions o;
-  o.pipeline.wakeup = "every";  // plenty of consumer CPU to measure
+  o.pipeline.wakeup = *parse_wakeup("every");  // plenty of consumer CPU to measure
   SessionConfig cfg = session_config(o, parse_syscall_list({"write"}), false);
   WorkloadSpec spec;
-  spec.kind = "write";
+  spec.kind = WorkloadKind::write;
   spec.duration_s = 3;
   auto child = WorkloadProcess::spawn(spec, bin("ringside-workload"));
   TraceSession session(cfg);

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "cli.h"
-#include "gate_metrics.h"
+#include "results_reader.h"
 
 namespace ringside {
 namespace {

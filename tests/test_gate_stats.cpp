@@ -6,7 +6,7 @@
 #include <random>
 #include <vector>
 
-#include "gate_stats.h"
+#include "rank_tests.h"
 #include "gate_verdict.h"
 
 namespace ringside::gate {

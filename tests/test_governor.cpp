@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "governor.h"
+#include "results_json.h"
 
 namespace ringside {
 namespace {
@@ -83,7 +84,7 @@ TEST(Governor, DropRatioAloneTriggers) {
   Feeder feed(g);
   EXPECT_EQ(feed.windows(3, kCalm, 0.25), (std::vector<int>{3}));
   EXPECT_EQ(g.sample_every(), 2u);
-  const std::string reason = g.to_json()["steps"][0]["reason"];
+  const std::string reason = to_json(g.report())["steps"][0]["reason"];
   EXPECT_EQ(reason, "drop ratio 0.25 > max 0.1 for 3 consecutive windows (0.25, 0.25, 0.25)");
 }
 
@@ -132,7 +133,7 @@ TEST(Governor, DetachIsFinal) {
   EXPECT_TRUE(feed.windows(20, kOver).empty());
   EXPECT_TRUE(feed.windows(20, kCalm).empty());  // no recovery from detach either
   EXPECT_TRUE(g.detached());
-  const nlohmann::json j = g.to_json();
+  const nlohmann::json j = to_json(g.report());
   EXPECT_EQ(j["windows"].size(), 43u);  // windows are still recorded
   EXPECT_EQ(j["windows"][3]["attached"], false);
   EXPECT_EQ(j["action"], "detach");
@@ -140,7 +141,7 @@ TEST(Governor, DetachIsFinal) {
 
 TEST(Governor, ExhaustedLadderWithoutDetachStaysOnItsLastStep) {
   GovernorOptions o = enabled_options(2);
-  o.degrade = {"sample:4"};
+  o.degrade = *parse_degrade_ladder("sample:4");
   Governor g(o);
   Feeder feed(g);
   EXPECT_EQ(feed.windows(30, kOver), (std::vector<int>{2}));
@@ -160,7 +161,7 @@ TEST(Governor, RecoversOneStepAfterNCalmWindows) {
   EXPECT_EQ(g.sample_every(), 2u);
   EXPECT_EQ(feed.windows(4, kCalm), (std::vector<int>{4}));
   EXPECT_EQ(g.sample_every(), 1u);
-  EXPECT_EQ(g.to_json()["action"], "recover:1");
+  EXPECT_EQ(to_json(g.report())["action"], "recover:1");
   EXPECT_TRUE(feed.windows(40, kCalm).empty());  // nothing left to recover
   EXPECT_EQ(g.sample_every(), 1u);
 }
@@ -197,7 +198,7 @@ TEST(Governor, DegradesAgainAfterRecovering) {
   EXPECT_EQ(feed.window(kOver).kind, GovernorAction::none);
   GovernorAction again = feed.window(kOver);
   EXPECT_EQ(again.label, "sample:2");
-  EXPECT_EQ(g.to_json()["steps"].size(), 3u);
+  EXPECT_EQ(to_json(g.report())["steps"].size(), 3u);
 }
 
 TEST(Governor, DisabledRecordsWindowsButNeverActs) {
@@ -209,7 +210,7 @@ TEST(Governor, DisabledRecordsWindowsButNeverActs) {
   EXPECT_FALSE(g.triggered());
   EXPECT_EQ(g.sample_every(), 1u);
   EXPECT_FALSE(g.detached());
-  const nlohmann::json j = g.to_json();
+  const nlohmann::json j = to_json(g.report());
   EXPECT_EQ(j["enabled"], false);
   EXPECT_TRUE(j["trigger_after_ms"].is_null());
   EXPECT_TRUE(j["action"].is_null());
@@ -257,7 +258,7 @@ TEST(Governor, ToJsonShape) {
   g.on_window({500, 1.5, 0.0});
   g.on_window({1000, 2.5, 0.01});
   g.on_window({1500, 0.1, 0.0});
-  const nlohmann::json j = g.to_json();
+  const nlohmann::json j = to_json(g.report());
   for (const char* key : {"enabled", "triggered", "trigger_after_ms", "action", "steps", "windows"})
     EXPECT_TRUE(j.contains(key)) << key;
   EXPECT_EQ(j.size(), 6u);
@@ -283,8 +284,8 @@ TEST(Governor, ToJsonShape) {
 
 TEST(Governor, RejectsAnInvalidLadder) {
   GovernorOptions o = enabled_options();
-  o.degrade = {"detach", "sample:2"};
-  EXPECT_THROW(Governor{o}, std::invalid_argument);
+  EXPECT_FALSE(parse_degrade_ladder("detach,sample:2"));  // nothing may follow detach
+  EXPECT_FALSE(parse_degrade_ladder("sample:8,sample:2"));  // rungs must thin out more
   o.degrade = {};
   EXPECT_THROW(Governor{o}, std::invalid_argument);
 }

@@ -18,7 +18,7 @@
 #include "agent_process.h"
 #include "bpf_prog_stats.h"
 #include "cli.h"
-#include "rate.h"
+#include "values.h"
 
 namespace ringside {
 namespace {
@@ -158,17 +158,17 @@ class MeasureCli : public ::testing::Test {
 };
 
 TEST(Rate, ParsesMaxPlainAndSuffixed) {
-  EXPECT_EQ(parse_rate("max"), 0.0);
-  EXPECT_EQ(parse_rate("5000"), 5000.0);
-  EXPECT_EQ(parse_rate("10k"), 10000.0);
-  EXPECT_EQ(parse_rate("2M"), 2e6);
-  EXPECT_EQ(parse_rate("2.5k"), 2500.0);
-  for (const char* junk : {"12x", "-5", "0", "0.4", "", "k", "max1", "10kk", "2e10"})
-    EXPECT_THROW(parse_rate(junk), UsageError) << junk;
-  EXPECT_EQ(format_rate(0), "max");
-  EXPECT_EQ(format_rate(10000), "10k");
-  EXPECT_EQ(format_rate(2e6), "2M");
-  EXPECT_EQ(format_rate(1234), "1234");
+  EXPECT_EQ(parse_rate("max")->per_sec, 0.0);
+  EXPECT_EQ(parse_rate("5000")->per_sec, 5000.0);
+  EXPECT_EQ(parse_rate("10k")->per_sec, 10000.0);
+  EXPECT_EQ(parse_rate("2M")->per_sec, 2e6);
+  EXPECT_EQ(parse_rate("2.5k")->per_sec, 2500.0);
+  for (const char* junk : {"12x", "-5", "0", "0.4", "", "k", "max1", "10kk", "2e10", "inf", "nan", "1e999"})
+    EXPECT_THROW(parse_rate(junk).value_or_throw("--rate"), UsageError) << junk;
+  EXPECT_EQ(to_string(Rate{0}), "max");
+  EXPECT_EQ(to_string(Rate{10000}), "10k");
+  EXPECT_EQ(to_string(Rate{2e6}), "2M");
+  EXPECT_EQ(to_string(Rate{1234}), "1234");
 }
 
 TEST(BpfProgStats, AttributesCountsAndTimesAProgramWeLoaded) {

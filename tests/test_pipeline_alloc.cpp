@@ -8,7 +8,7 @@
 #include <new>
 
 #include "test_support.h"
-#include "option_flags.h"
+#include "phases.h"
 #include "syscall_names.h"
 #include "trace_session.h"
 #include "workload_process.h"
@@ -44,12 +44,12 @@ using namespace ringside::test;
 TEST(PipelineAllocations, NoneWhileMillionsOfEventsFlow) {
   RINGSIDE_REQUIRE_BPF();
   RunOptions o;
-  o.pipeline.wakeup = "batch:256";
+  o.pipeline.wakeup = *parse_wakeup("batch:256");
   o.pipeline.workers = 1;
   SessionConfig cfg = session_config(o, parse_syscall_list({"write"}), false);
   cfg.bpf_stats = false;
   WorkloadSpec spec;
-  spec.kind = "write";
+  spec.kind = WorkloadKind::write;
   spec.duration_s = 5;  // max rate: several million writes
   auto child = WorkloadProcess::spawn(spec, bin("ringside-workload"));
   TraceSession session(cfg);

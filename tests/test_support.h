@@ -100,7 +100,7 @@ inline std::set<uint32_t> ringside_prog_ids() {
     uint32_t len = sizeof(info);
     if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0) {
       std::string name = info.name;
-      if (name == "tap_raw" || name == "tap_tp" || name == "tap_floor" || name == "follow_fork" || name == "follow_exit")
+      if (name == "tap_raw" || name == "tap_tp" || name == "rs_follow_fork" || name == "rs_follow_exit")
         ids.insert(id);
     }
     close(fd);
@@ -126,7 +126,7 @@ inline void expect_usage_error(const std::vector<std::string>& args, const std::
   do {                                                                                          \
     static const ::ringside::ProbeReport probe_ = ::ringside::probe_host();                     \
     try {                                                                                       \
-      ::ringside::require_bpf(probe_, "ringbuf");                                               \
+      ::ringside::require_bpf(probe_, ::ringside::Transport::ringbuf);                                               \
     } catch (const std::exception& e) {                                                         \
       GTEST_SKIP() << "BPF unavailable here: " << e.what();                                     \
     }                                                                                           \

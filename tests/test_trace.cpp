@@ -32,7 +32,7 @@ TEST_P(TraceConservation, ReceivedPlusDroppedEqualsIssued) {
   RINGSIDE_REQUIRE_BPF();
   const TraceCase& c = GetParam();
   WorkloadSpec spec;
-  spec.kind = "write";
+  spec.kind = WorkloadKind::write;
   spec.rate = c.rate;
   spec.ops = c.ops;
   auto child = WorkloadProcess::spawn(spec, bin("ringside-workload"));
@@ -96,21 +96,21 @@ TEST(TraceEnvironment, RequireBpfNamesWhatIsMissing) {
   ProbeReport r;
   r.features = {{"cap:sys_admin", false, ""}, {"cap:bpf", false, ""}, {"cap:perfmon", false, ""}};
   EXPECT_THROW(
-      try { require_bpf(r, "ringbuf"); } catch (const std::exception& e) {
+      try { require_bpf(r, Transport::ringbuf); } catch (const std::exception& e) {
         EXPECT_NE(std::string(e.what()).find("needs CAP_BPF"), std::string::npos) << e.what();
         throw;
       },
       std::exception);
   r.features = {{"cap:sys_admin", true, ""}, {"btf", false, ""}};
   EXPECT_THROW(
-      try { require_bpf(r, "ringbuf"); } catch (const std::exception& e) {
+      try { require_bpf(r, Transport::ringbuf); } catch (const std::exception& e) {
         EXPECT_NE(std::string(e.what()).find("kernel lacks BTF"), std::string::npos) << e.what();
         throw;
       },
       std::exception);
   r.features = {{"cap:sys_admin", true, ""}, {"btf", true, ""}, {"prog:raw_tracepoint", true, ""},
                 {"map:ringbuf", false, "not supported"}, {"map:perf_event_array", true, ""}};
-  EXPECT_EQ(require_bpf(r, "ringbuf"), "perfbuf") << "no ring buffer: fall back to the perf buffer";
+  EXPECT_EQ(require_bpf(r, Transport::ringbuf), Transport::perfbuf) << "no ring buffer: fall back to the perf buffer";
 }
 
 // A child without CAP_BPF/CAP_PERFMON/CAP_SYS_ADMIN (dropped from the bounding set, so exec as
@@ -175,13 +175,13 @@ namespace {
 
 // Both full-queue policies on a 2-slot worker queue at max rate: `drop` may count queue_full,
 // `block` never does (the kernel ring absorbs instead); both conserve.
-class QueuePolicy : public testing::TestWithParam<std::string> {};
+class QueuePolicyLive : public testing::TestWithParam<std::string> {};
 
-TEST_P(QueuePolicy, ConservesWithATinyQueue) {
+TEST_P(QueuePolicyLive, ConservesWithATinyQueue) {
   RINGSIDE_REQUIRE_BPF();
   const std::string policy = GetParam();
   WorkloadSpec spec;
-  spec.kind = "write";
+  spec.kind = WorkloadKind::write;
   spec.ops = 200000;
   auto child = WorkloadProcess::spawn(spec, bin("ringside-workload"));
   const std::string out = temp_dir("policy-" + policy);
@@ -200,6 +200,6 @@ TEST_P(QueuePolicy, ConservesWithATinyQueue) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Policies, QueuePolicy, testing::Values("drop", "block"));
+INSTANTIATE_TEST_SUITE_P(Policies, QueuePolicyLive, testing::Values("drop", "block"));
 
 }  // namespace

@@ -74,7 +74,7 @@ TEST_F(GroundTruth, StraceSeesExactlyOneTracedSyscallPerOp) {
   for (const std::string kind : {"write", "openat", "getppid", "connect", "mixed", "exec"}) {
     SCOPED_TRACE(kind);
     WorkloadSpec spec;
-    spec.kind = kind;
+    spec.kind = parse_enum<WorkloadKind>(kind).value_or_throw("kind");
     spec.threads = 2;
     spec.ops = kind == "exec" ? 30 : 1500;
     SpawnOptions options;

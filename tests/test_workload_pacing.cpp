@@ -21,7 +21,7 @@ WorkloadResult run(const WorkloadSpec& spec) {
 
 WorkloadSpec make(std::string kind, double rate, int threads, double duration_s, uint64_t ops = 0) {
   WorkloadSpec s;
-  s.kind = std::move(kind);
+  s.kind = parse_enum<WorkloadKind>(kind).value_or_throw("kind");
   s.rate = rate;
   s.threads = threads;
   s.duration_s = duration_s;
@@ -100,7 +100,7 @@ TEST(WorkloadPacing, EveryKindReportsItsSyscall) {
     const uint64_t ops = kind == "exec" ? 40 : 400;
     const WorkloadResult r = run(make(kind, 0, 2, 0, ops));
     SCOPED_TRACE(r.to_json().dump());
-    EXPECT_EQ(r.kind, kind);
+    EXPECT_EQ(to_string(r.kind), kind);
     EXPECT_EQ(r.ops, ops);
     EXPECT_EQ(r.by_syscall, (std::map<std::string, uint64_t>{{syscall, ops}}));
     EXPECT_EQ(r.errors, 0u);
@@ -131,7 +131,7 @@ TEST(WorkloadPacing, AbortFromOnReadyIssuesNothingAndJoins) {
                             }),
                WorkloadAborted);
   EXPECT_EQ(calls, 1);
-  EXPECT_THROW(run_workload(make("nope", 0, 1, 1), [] {}), std::invalid_argument);
+  EXPECT_THROW(run_workload(make("write", 0, 0, 1), [] {}), std::invalid_argument);  // 0 threads
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ const std::string kExe = RINGSIDE_BINARY_DIR "/ringside-workload";
 
 WorkloadSpec make(std::string kind, uint64_t ops, double duration_s = 1.0) {
   WorkloadSpec s;
-  s.kind = std::move(kind);
+  s.kind = parse_enum<WorkloadKind>(kind).value_or_throw("kind");
   s.ops = ops;
   s.duration_s = duration_s;
   return s;
@@ -61,7 +61,7 @@ TEST_F(WorkloadProcessTest, SpawnGoWaitReturnsGroundTruth) {
   EXPECT_TRUE(process_exists(child.pid()));
   child.go();
   const WorkloadResult r = child.wait(std::chrono::seconds(30));
-  EXPECT_EQ(r.kind, "getppid");
+  EXPECT_EQ(r.kind, WorkloadKind::getppid);
   EXPECT_EQ(r.ops, 1000u);
   EXPECT_EQ(r.by_syscall.at("getppid"), 1000u);
   EXPECT_EQ(r.errors, 0u);
@@ -99,7 +99,9 @@ TEST_F(WorkloadProcessTest, ChildDyingBeforeReadyIsAClearError) {
 TEST_F(WorkloadProcessTest, MissingExecutableAndBadSpec) {
   const std::string what = error_of([] { WorkloadProcess::spawn(make("write", 10), "/nonexistent/ringside-workload"); });
   EXPECT_NE(what.find("failed to start /nonexistent/ringside-workload"), std::string::npos) << what;
-  EXPECT_THROW(WorkloadProcess::spawn(make("bogus", 10), kExe), std::invalid_argument);
+  WorkloadSpec bad = make("write", 10);
+  bad.threads = 0;
+  EXPECT_THROW(WorkloadProcess::spawn(bad, kExe), std::invalid_argument);
 }
 
 TEST_F(WorkloadProcessTest, DestructorKillsAndReapsARunningChild) {

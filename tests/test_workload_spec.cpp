@@ -17,7 +17,7 @@ using workload_detail::Syscall;
 
 WorkloadSpec spec_of(std::string kind) {
   WorkloadSpec s;
-  s.kind = std::move(kind);
+  s.kind = parse_enum<WorkloadKind>(kind).value_or_throw("kind");
   return s;
 }
 
@@ -37,7 +37,6 @@ TEST(WorkloadSpec, RejectsBadSpecsWithOneLineReasons) {
     edit(s);
     bad.emplace_back(s, reason);
   };
-  add([](auto& s) { s.kind = "fork"; }, "unknown workload kind 'fork'");
   add([](auto& s) { s.rate = -1; }, "rate must be");
   add([](auto& s) { s.rate = NAN; }, "rate must be");
   add([](auto& s) { s.rate = 1e-9; }, "rate must be");
@@ -46,10 +45,10 @@ TEST(WorkloadSpec, RejectsBadSpecsWithOneLineReasons) {
   add([](auto& s) { s.duration_s = 0; }, "duration must be");
   add([](auto& s) { s.burst_on_ms = 10; }, "burst on and off");
   add([](auto& s) { s.mix = {{"write", 1}}; }, "only applies to the mixed kind");
-  add([](auto& s) { s.kind = "mixed", s.mix = {{"connect", 1}}; }, "mix kind 'connect'");
-  add([](auto& s) { s.kind = "mixed", s.mix = {{"write", 0}}; }, "sum to zero");
-  add([](auto& s) { s.kind = "mixed", s.mix = {{"write", -1}, {"openat", 2}}; }, "negative");
-  add([](auto& s) { s.kind = "mixed", s.mix = {{"write", 99991}, {"openat", 2}}; }, "cycle over");
+  add([](auto& s) { s.kind = WorkloadKind::mixed, s.mix = {{"connect", 1}}; }, "mix kind 'connect'");
+  add([](auto& s) { s.kind = WorkloadKind::mixed, s.mix = {{"write", 0}}; }, "sum to zero");
+  add([](auto& s) { s.kind = WorkloadKind::mixed, s.mix = {{"write", -1}, {"openat", 2}}; }, "negative");
+  add([](auto& s) { s.kind = WorkloadKind::mixed, s.mix = {{"write", 99991}, {"openat", 2}}; }, "cycle over");
   for (const auto& [spec, reason] : bad) {
     try {
       validate(spec);
@@ -64,11 +63,13 @@ TEST(WorkloadSpec, RejectsBadSpecsWithOneLineReasons) {
 }
 
 TEST(WorkloadSpec, ParsesRateOpsBurstAndMix) {
-  EXPECT_EQ(parse_workload_rate("max"), 0);
-  EXPECT_EQ(parse_workload_rate("2000"), 2000);
-  EXPECT_EQ(parse_workload_rate("10k"), 10000);
-  EXPECT_EQ(parse_workload_rate("1.5m"), 1.5e6);
-  for (const char* bad : {"", "0", "-5", "fast", "10x", "1e999"}) EXPECT_THROW(parse_workload_rate(bad), std::invalid_argument) << bad;
+  EXPECT_EQ(parse_rate("max")->per_sec, 0);
+  EXPECT_EQ(parse_rate("2000")->per_sec, 2000);
+  EXPECT_EQ(parse_rate("10k")->per_sec, 10000);
+  EXPECT_EQ(parse_rate("1.5m")->per_sec, 1.5e6);
+  for (const char* bad : {"", "0", "-5", "fast", "10x", "1e999", "0.4", "2e9", "inf", "nan"}) EXPECT_FALSE(parse_rate(bad)) << bad;
+  EXPECT_FALSE(parse_enum<WorkloadKind>("fork"));
+  EXPECT_NE(parse_enum<WorkloadKind>("fork").error().find("expected write, openat"), std::string::npos);
   EXPECT_EQ(parse_workload_ops("12345678901"), 12345678901ULL);
   for (const char* bad : {"", "0", "-5", "1.5", "10k"}) EXPECT_THROW(parse_workload_ops(bad), std::invalid_argument) << bad;
   EXPECT_EQ(parse_workload_burst("50:150"), std::make_pair(50.0, 150.0));
@@ -109,7 +110,7 @@ TEST(WorkloadSpec, TracedSyscallsAndFollowChildren) {
 
 TEST(WorkloadResult, JsonRoundTripsIncludingNulls) {
   WorkloadResult r;
-  r.kind = "mixed";
+  r.kind = WorkloadKind::mixed;
   r.threads = 2;
   r.ops = 10;
   r.by_syscall = {{"write", 7}, {"openat", 3}};

@@ -12,6 +12,7 @@
 #include <cctype>
 
 #include "control_channel.h"
+#include "usage_error.h"
 #include "workload.h"
 
 namespace {
@@ -34,7 +35,7 @@ std::string human_summary(const ringside::WorkloadResult& r) {
   return fmt::format(
       "{}: {} ops in {:.3f} s = {:.1f} ops/s (target {}), {} thread(s)\n"
       "  by syscall:{}\n  worst lag {:.1f} us, missed slots {}, errors {}\n",
-      r.kind, r.ops, r.elapsed_s, r.ops_per_sec, target, r.threads, counts, double(r.worst_lag_ns) / 1e3,
+      ringside::to_string(r.kind), r.ops, r.elapsed_s, r.ops_per_sec, target, r.threads, counts, double(r.worst_lag_ns) / 1e3,
       r.missed_ops, r.errors);
 }
 
@@ -44,9 +45,9 @@ int main(int argc, char** argv) {
   CLI::App app{"synthetic syscall workload with ground-truth counts and open-loop pacing"};
   app.name("ringside-workload");
   ringside::WorkloadSpec spec;
-  std::string rate = "max", burst, mix;
+  std::string kind = "write", rate = "max", burst, mix;
   bool wait_go = false, json = false;
-  app.add_option("--kind", spec.kind, "write|openat|getppid|exec|connect|mixed")->capture_default_str();
+  app.add_option("--kind", kind, ringside::enum_choices<ringside::WorkloadKind>())->capture_default_str();
   app.add_option("--rate", rate, "total ops/s across threads (10k, 1m accepted), or max")->capture_default_str();
   app.add_option("--threads", spec.threads, "issuing threads")->capture_default_str();
   auto* duration = app.add_option("--duration", spec.duration_s, "seconds to run")->capture_default_str();
@@ -60,7 +61,8 @@ int main(int argc, char** argv) {
 
   try {
     app.parse(argc, argv);
-    spec.rate = ringside::parse_workload_rate(rate);
+    spec.kind = ringside::parse_enum<ringside::WorkloadKind>(kind).value_or_throw("--kind");
+    spec.rate = ringside::parse_rate(rate).value_or_throw("--rate").per_sec;
     if (!ops_text.empty()) spec.ops = ringside::parse_workload_ops(ops_text);
     if (!burst.empty()) std::tie(spec.burst_on_ms, spec.burst_off_ms) = ringside::parse_workload_burst(burst);
     if (!mix.empty()) spec.mix = ringside::parse_workload_mix(mix);
@@ -70,6 +72,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     return fail(e.what(), kExitUsage);
   } catch (const std::invalid_argument& e) {
+    return fail(e.what(), kExitUsage);
+  } catch (const ringside::UsageError& e) {
     return fail(e.what(), kExitUsage);
   }
 

@@ -27,13 +27,16 @@ char kTrueArg0[] = "true";
 char* const kTrueArgv[] = {kTrueArg0, nullptr};
 char* const kEmptyEnv[] = {nullptr};
 
-Syscall syscall_of_kind(const std::string& kind) {
-  if (kind == "write") return Syscall::kWrite;
-  if (kind == "openat") return Syscall::kOpenat;
-  if (kind == "getppid") return Syscall::kGetppid;
-  if (kind == "exec") return Syscall::kExecve;
-  if (kind == "connect") return Syscall::kConnect;
-  throw std::invalid_argument(fmt::format("no single syscall for workload kind '{}'", kind));
+Syscall syscall_of_kind(WorkloadKind kind) {
+  switch (kind) {
+    case WorkloadKind::write: return Syscall::kWrite;
+    case WorkloadKind::openat: return Syscall::kOpenat;
+    case WorkloadKind::getppid: return Syscall::kGetppid;
+    case WorkloadKind::exec: return Syscall::kExecve;
+    case WorkloadKind::connect: return Syscall::kConnect;
+    case WorkloadKind::mixed: break;
+  }
+  throw std::invalid_argument(fmt::format("no single syscall for workload kind '{}'", to_string(kind)));
 }
 
 uint64_t monotonic_ns() noexcept {
@@ -50,12 +53,12 @@ std::string_view syscall_name(Syscall s) noexcept {
 }
 
 std::vector<Syscall> op_cycle(const WorkloadSpec& spec) {
-  if (spec.kind != "mixed") return {syscall_of_kind(spec.kind)};
+  if (spec.kind != WorkloadKind::mixed) return {syscall_of_kind(spec.kind)};
   std::vector<std::pair<Syscall, int64_t>> weights;
   int64_t divisor = 0;
   for (const auto& [name, weight] : effective_mix(spec)) {
     if (weight == 0) continue;
-    weights.emplace_back(syscall_of_kind(name), weight);
+    weights.emplace_back(syscall_of_kind(parse_enum<WorkloadKind>(name).value_or_throw("mix")), weight);
     divisor = std::gcd(divisor, int64_t{weight});
   }
   int64_t total = 0;
@@ -79,11 +82,11 @@ std::vector<Syscall> op_cycle(const WorkloadSpec& spec) {
 OpEnvironment::OpEnvironment(const WorkloadSpec& spec)
     : devnull_(::open("/dev/null", O_RDWR | O_CLOEXEC)) {
   if (!devnull_) throw std::runtime_error(fmt::format("failed to open /dev/null: {}", std::strerror(errno)));
-  if (spec.kind == "connect") listener_ = std::make_unique<LoopbackListener>();
-  if (spec.kind == "exec" && ::access(kTruePath, X_OK) != 0)
+  if (spec.kind == WorkloadKind::connect) listener_ = std::make_unique<LoopbackListener>();
+  if (spec.kind == WorkloadKind::exec && ::access(kTruePath, X_OK) != 0)
     throw std::runtime_error(fmt::format("cannot execute {}: {}", kTruePath, std::strerror(errno)));
   ::posix_spawn_file_actions_init(&spawn_actions_);  // last: nothing below throws
-  if (spec.kind == "exec") {
+  if (spec.kind == WorkloadKind::exec) {
     // Keep the exec'd children off our stdin/stdout (the control channel).
     ::posix_spawn_file_actions_adddup2(&spawn_actions_, devnull(), STDIN_FILENO);
     ::posix_spawn_file_actions_adddup2(&spawn_actions_, devnull(), STDOUT_FILENO);

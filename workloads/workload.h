@@ -17,11 +17,26 @@
 #include <string_view>
 #include <vector>
 
+#include "values.h"
+
 namespace ringside {
 
-// Kinds: write | openat | getppid | exec | connect | mixed (of write/openat/getppid).
+// What a workload issues per op (one traced call each; mixed cycles through write/openat/getppid).
+enum class WorkloadKind : uint8_t { write, openat, getppid, exec, connect, mixed };
+template <>
+struct EnumNames<WorkloadKind> {
+  static constexpr std::array<std::pair<WorkloadKind, std::string_view>, 6> table = {{
+      {WorkloadKind::write, "write"},
+      {WorkloadKind::openat, "openat"},
+      {WorkloadKind::getppid, "getppid"},
+      {WorkloadKind::exec, "exec"},
+      {WorkloadKind::connect, "connect"},
+      {WorkloadKind::mixed, "mixed"},
+  }};
+};
+
 struct WorkloadSpec {
-  std::string kind = "write";
+  WorkloadKind kind = WorkloadKind::write;
   double rate = 0;            // ops/s across all threads; 0 = closed loop (max)
   int threads = 1;
   double duration_s = 3.0;    // used when ops == 0
@@ -36,7 +51,7 @@ struct WorkloadSpec {
 // `errors`), because the tracepoint fires for them all. The only ops with no syscall are
 // a connect whose socket() failed or an exec whose clone() failed (errors, not counted).
 struct WorkloadResult {
-  std::string kind;
+  WorkloadKind kind = WorkloadKind::write;
   int threads = 1;
   uint64_t ops = 0;
   std::map<std::string, uint64_t> by_syscall;
@@ -64,9 +79,8 @@ bool needs_follow_children(const WorkloadSpec& spec);
 // The mixed kind's weights with the default (write 70, openat 20, getppid 10) filled in.
 std::map<std::string, int> effective_mix(const WorkloadSpec& spec);
 
-// Flag parsers shared by ringside-workload and the ringside commands; all throw
+// Flag parsers of ringside-workload (rates use values.h's parse_rate); all throw
 // std::invalid_argument with a one-line reason.
-double parse_workload_rate(std::string_view text);  // "max" → 0, else ops/s > 0; "10k", "2M" accepted
 uint64_t parse_workload_ops(std::string_view text);  // an integer > 0
 std::pair<double, double> parse_workload_burst(std::string_view text);  // "ON_MS:OFF_MS" → {on, off}
 std::map<std::string, int> parse_workload_mix(std::string_view text);   // "write:70,openat:20,getppid:10"

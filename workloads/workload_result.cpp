@@ -5,7 +5,7 @@ namespace ringside {
 
 nlohmann::json WorkloadResult::to_json() const {
   nlohmann::json j;
-  j["kind"] = kind;
+  j["kind"] = to_string(kind);
   j["threads"] = threads;
   j["target_rate"] = target_rate > 0 ? nlohmann::json(target_rate) : nlohmann::json(nullptr);
   j["ops"] = ops;
@@ -22,7 +22,7 @@ nlohmann::json WorkloadResult::to_json() const {
 
 WorkloadResult WorkloadResult::from_json(const nlohmann::json& j) {
   WorkloadResult r;
-  r.kind = j.at("kind").get<std::string>();
+  r.kind = parse_enum<WorkloadKind>(j.at("kind").get<std::string>()).value_or_throw("workload result kind");
   r.threads = j.at("threads").get<int>();
   const auto& target = j.at("target_rate");
   r.target_rate = target.is_null() ? 0.0 : target.get<double>();

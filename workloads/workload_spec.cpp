@@ -12,7 +12,6 @@
 namespace ringside {
 namespace {
 
-constexpr std::string_view kKinds[] = {"write", "openat", "getppid", "exec", "connect", "mixed"};
 constexpr std::string_view kMixable[] = {"write", "openat", "getppid"};
 constexpr int kMaxThreads = 256;
 constexpr int kMaxMixCycle = 10000;  // ops in one weighted round-robin cycle
@@ -21,33 +20,24 @@ bool is_one_of(std::string_view name, std::span<const std::string_view> names) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-// Whole-string double with an optional k/m multiplier ("10k" = 10000).
-double parse_number(std::string_view text, std::string_view what) {
-  double scale = 1;
-  if (!text.empty() && (text.back() == 'k' || text.back() == 'K')) scale = 1e3;
-  if (!text.empty() && (text.back() == 'm' || text.back() == 'M')) scale = 1e6;
-  if (scale != 1) text.remove_suffix(1);
-  double value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(value))
-    throw std::invalid_argument(fmt::format("invalid {} '{}'", what, text));
-  return value * scale;
+// A burst time in ms: a finite number > 0 (the value grammar's).
+double burst_ms(std::string_view text, std::string_view what) {
+  auto ms = parse_number(text, 0, 86'400'000, /*lo_open=*/true);
+  if (!ms) throw std::invalid_argument(fmt::format("{}: {}", what, ms.error()));
+  return *ms;
 }
 
 }  // namespace
 
 std::map<std::string, int> effective_mix(const WorkloadSpec& spec) {
-  if (spec.kind != "mixed") return {};
+  if (spec.kind != WorkloadKind::mixed) return {};
   if (!spec.mix.empty()) return spec.mix;
   return {{"write", 70}, {"openat", 20}, {"getppid", 10}};
 }
 
 void validate(const WorkloadSpec& spec) {
-  if (!is_one_of(spec.kind, kKinds))
-    throw std::invalid_argument(fmt::format(
-        "unknown workload kind '{}' (want write|openat|getppid|exec|connect|mixed)", spec.kind));
-  if (!std::isfinite(spec.rate) || spec.rate < 0 || spec.rate > 1e9 || (spec.rate > 0 && spec.rate < 0.01))
-    throw std::invalid_argument(fmt::format("rate must be max (0) or 0.01 to 1e9 ops/s, got {}", spec.rate));
+  if (!std::isfinite(spec.rate) || spec.rate < 0 || spec.rate > kMaxRate || (spec.rate > 0 && spec.rate < 1))
+    throw std::invalid_argument(fmt::format("rate must be max (0) or 1 to {:g} ops/s, got {}", kMaxRate, spec.rate));
   if (spec.threads < 1 || spec.threads > kMaxThreads)
     throw std::invalid_argument(fmt::format("threads must be 1..{}, got {}", kMaxThreads, spec.threads));
   if (spec.ops == 0 && (!std::isfinite(spec.duration_s) || spec.duration_s <= 0 || spec.duration_s > 86400))
@@ -58,7 +48,7 @@ void validate(const WorkloadSpec& spec) {
   if (!no_burst && !good_burst)
     throw std::invalid_argument(fmt::format("burst on and off must both be > 0 ms, got {}:{}",
                                             spec.burst_on_ms, spec.burst_off_ms));
-  if (!spec.mix.empty() && spec.kind != "mixed")
+  if (!spec.mix.empty() && spec.kind != WorkloadKind::mixed)
     throw std::invalid_argument("a mix only applies to the mixed kind");
   int64_t total = 0, divisor = 0;
   for (const auto& [name, weight] : spec.mix) {
@@ -74,22 +64,15 @@ void validate(const WorkloadSpec& spec) {
 }
 
 std::vector<std::string> traced_syscalls(const WorkloadSpec& spec) {
-  if (spec.kind == "exec") return {"execve"};
-  if (spec.kind != "mixed") return {spec.kind};
+  if (spec.kind == WorkloadKind::exec) return {"execve"};
+  if (spec.kind != WorkloadKind::mixed) return {std::string(to_string(spec.kind))};
   std::vector<std::string> names;
   for (const auto& [name, weight] : effective_mix(spec))
     if (weight > 0) names.push_back(name);
   return names;
 }
 
-bool needs_follow_children(const WorkloadSpec& spec) { return spec.kind == "exec"; }
-
-double parse_workload_rate(std::string_view text) {
-  if (text == "max") return 0;
-  double rate = parse_number(text, "rate");
-  if (rate <= 0) throw std::invalid_argument(fmt::format("rate must be max or > 0, got '{}'", text));
-  return rate;
-}
+bool needs_follow_children(const WorkloadSpec& spec) { return spec.kind == WorkloadKind::exec; }
 
 uint64_t parse_workload_ops(std::string_view text) {
   uint64_t ops = 0;
@@ -103,10 +86,7 @@ std::pair<double, double> parse_workload_burst(std::string_view text) {
   auto colon = text.find(':');
   if (colon == std::string_view::npos)
     throw std::invalid_argument(fmt::format("burst must be ON_MS:OFF_MS, got '{}'", text));
-  double on = parse_number(text.substr(0, colon), "burst on time");
-  double off = parse_number(text.substr(colon + 1), "burst off time");
-  if (on <= 0 || off <= 0) throw std::invalid_argument(fmt::format("burst times must be > 0 ms, got '{}'", text));
-  return {on, off};
+  return {burst_ms(text.substr(0, colon), "burst on time"), burst_ms(text.substr(colon + 1), "burst off time")};
 }
 
 std::map<std::string, int> parse_workload_mix(std::string_view text) {
@@ -132,7 +112,7 @@ std::map<std::string, int> parse_workload_mix(std::string_view text) {
 }
 
 std::vector<std::string> to_args(const WorkloadSpec& spec) {
-  std::vector<std::string> args = {"--kind", spec.kind, "--rate",
+  std::vector<std::string> args = {"--kind", std::string(to_string(spec.kind)), "--rate",
                                    spec.rate == 0 ? std::string("max") : fmt::format("{}", spec.rate),
                                    "--threads", std::to_string(spec.threads)};
   if (spec.ops > 0) {

@@ -1,0 +1,156 @@
+/* What every ringside program shares, included once by each <program>.bpf.c: the transport (a
+ * ring buffer or a perf buffer behind one map name), the target filter, per-CPU counters, the
+ * governor's sampling knob, the floor switch, the record header and the emit helpers, and the
+ * programs that follow a target's children. */
+#ifndef RINGSIDE_RS_COMMON_BPF_H
+#define RINGSIDE_RS_COMMON_BPF_H
+
+#include "rs_record.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Load-time tunables (rodata: the verifier prunes the branches they switch off). */
+const volatile __u32 rs_transport = RS_TRANSPORT_RINGBUF;
+const volatile __u32 rs_wakeup = RS_WAKEUP_ADAPTIVE;
+const volatile __u64 rs_wakeup_bytes = 64 * 72; /* pending bytes that wake the reader (batch) */
+const volatile __u8 rs_filter_targets = 1;      /* 0 = every process */
+const volatile __u8 rs_floor = 0;               /* 1 = every hook returns at once: the hook's own cost */
+
+/* Run-time knob the governor flips without reloading: keep 1 of every N matches. */
+__u32 rs_sample_every = 1;
+
+/* A ring buffer by default; userspace retypes it to PERF_EVENT_ARRAY for the perf buffer
+ * (libbpf-tools' compat approach: one map name, one code path per transport), and may point
+ * several programs at one ring (bpf_map__reuse_fd). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 8 << 20);
+} events SEC(".maps");
+
+/* Traced tgids; shared by every program of a session. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, RS_MAX_TARGETS);
+	__type(key, __u32);
+	__type(value, __u8);
+} targets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rs_counters);
+} counters SEC(".maps");
+
+static __always_inline struct rs_counters *rs_counters_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&counters, &zero);
+}
+
+static __always_inline int rs_is_target(__u32 tgid)
+{
+	return !rs_filter_targets || bpf_map_lookup_elem(&targets, &tgid) != 0;
+}
+
+/* Counts a match and applies the governor's 1/N sampling: 1 = emit this one. */
+static __always_inline int rs_keep(struct rs_counters *cnt)
+{
+	cnt->c[RS_CNT_MATCHED]++;
+	__u32 every = rs_sample_every;
+	if (every > 1 && (cnt->c[RS_CNT_SAMPLE_TICK]++ % every) != 0) {
+		cnt->c[RS_CNT_SAMPLED_OUT]++;
+		return 0;
+	}
+	return 1;
+}
+
+static __always_inline void rs_fill_hdr(struct rs_hdr *h, __u32 size, __u8 prog, __u16 kind, __u64 id, __u64 t_hook)
+{
+	h->size = size;
+	h->prog = prog;
+	h->flags = RS_F_STAMPED;
+	h->kind = kind;
+	h->cpu = bpf_get_smp_processor_id();
+	h->tgid = id >> 32;
+	h->tid = (__u32)id;
+	h->t_hook = t_hook;
+}
+
+static __always_inline __u64 rs_ringbuf_flags(__u32 size)
+{
+	if (rs_wakeup == RS_WAKEUP_EVERY)
+		return BPF_RB_FORCE_WAKEUP;
+	if (rs_wakeup == RS_WAKEUP_BATCH) {
+		/* Wake the reader when pending data crosses the threshold — only then: forcing a
+		 * wake-up on every submit while it stays above would queue an irq_work per event
+		 * until the reader catches up. A crossing missed under concurrent producers is
+		 * covered by the reader's short poll timeout. */
+		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		const __u64 window = 8 * (__u64)(size + 8); /* eight records and their ring headers */
+		return avail >= rs_wakeup_bytes && avail < rs_wakeup_bytes + window ? BPF_RB_FORCE_WAKEUP
+										    : BPF_RB_NO_WAKEUP;
+	}
+	return 0;
+}
+
+/* Fixed-size records: a slot in the ring buffer, or `local` (stack) for the perf buffer. NULL
+ * (counted) when the ring is full. `size` must be a constant. */
+static __always_inline void *rs_reserve(void *local, __u32 size, struct rs_counters *cnt)
+{
+	if (rs_transport == RS_TRANSPORT_PERFBUF)
+		return local;
+	void *e = bpf_ringbuf_reserve(&events, size, 0);
+	if (!e)
+		cnt->c[RS_CNT_KERNEL_RESERVE]++;
+	return e;
+}
+
+/* Hands a record from rs_reserve() to the transport, stamping t_submit last. */
+static __always_inline void rs_submit(void *ctx, void *e, __u32 size, struct rs_counters *cnt)
+{
+	struct rs_hdr *h = e;
+	h->t_submit = bpf_ktime_get_ns();
+	if (rs_transport == RS_TRANSPORT_RINGBUF) {
+		bpf_ringbuf_submit(e, rs_ringbuf_flags(size));
+		cnt->c[RS_CNT_EMITTED]++;
+	} else if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, size) == 0) {
+		cnt->c[RS_CNT_EMITTED]++;
+	} else {
+		cnt->c[RS_CNT_PERF_OUTPUT]++;
+	}
+}
+
+/* Follow children: a fork of a traced process is traced too (exec workloads). */
+SEC("raw_tracepoint/sched_process_fork")
+int rs_follow_fork(struct bpf_raw_tracepoint_args *ctx)
+{
+	struct task_struct *parent = (struct task_struct *)ctx->args[0];
+	struct task_struct *child = (struct task_struct *)ctx->args[1];
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	__u8 kind = RS_TARGET_CHILD;
+	if (ptgid == ctgid || !bpf_map_lookup_elem(&targets, &ptgid))
+		return 0;
+	if (bpf_map_update_elem(&targets, &ctgid, &kind, BPF_ANY)) {
+		struct rs_counters *cnt = rs_counters_get();
+		if (cnt)
+			cnt->c[RS_CNT_TARGETS_FULL]++;
+	}
+	return 0;
+}
+
+SEC("raw_tracepoint/sched_process_exit")
+int rs_follow_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	if ((__u32)id != tgid)
+		return 0; /* a thread, not the process */
+	__u8 *kind = bpf_map_lookup_elem(&targets, &tgid);
+	if (kind && *kind == RS_TARGET_CHILD)
+		bpf_map_delete_elem(&targets, &tgid);
+	return 0;
+}
+
+#endif

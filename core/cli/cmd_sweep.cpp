@@ -1,0 +1,171 @@
+// `ringside sweep`: a ladder of open-loop rates, each a run-style interleaved measurement, and
+// the capacity plan that follows (cost model, max rates, ring size for a burst, predictions).
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "capability_probe.h"
+#include "cli.h"
+#include "command_setup.h"
+#include "console.h"
+#include "option_flags.h"
+#include "phases.h"
+#include "privileges.h"
+#include "report_runner.h"
+#include "results_json.h"
+#include "stop_signal.h"
+#include "write_results.h"
+
+extern "C" {
+#include <linux/types.h>
+
+#include "syscall_tap.h"
+}
+
+namespace ringside {
+namespace {
+
+constexpr uint32_t kRingRecordBytes = sizeof(rs_syscall_event) + 8;  // record + ring buffer header
+
+struct SweepArgs {
+  OptionFlags flags;
+  std::string rates = "1k,10k,50k,100k,200k,max";
+  bool autoscan = false;
+  std::string burst;  // RATE:SECONDS
+  std::string plan;   // RATE[,CPUS]
+  bool no_report = false;
+};
+
+// A positive rate (not max), for --burst and --plan.
+double paced_rate(std::string_view text, std::string_view flag) {
+  const Rate r = parse_rate(text).value_or_throw(flag);
+  if (r.is_max()) throw_usage(flag, "expected a rate in ops/s, not max");
+  return r.per_sec;
+}
+
+bool is_bad(const SweepPoint& p) { return p.dropped > 0 || !p.within_budget; }
+
+int run_sweep(SweepArgs& a) {
+  RunOptions o = a.flags.resolve();
+  // a sweep has many rungs: shorter defaults, unless the flags or the config file say otherwise
+  if (!a.flags.given("run.duration_s")) o.duration_s = 2;
+  if (!a.flags.given("run.repeat")) o.repeat = 3;
+  double burst_rate = 0, burst_s = 0;
+  if (!a.burst.empty()) {
+    const auto c = a.burst.find(':');
+    if (c == std::string::npos) throw UsageError("bad --burst '" + a.burst + "': expected RATE:SECONDS, e.g. 500k:2");
+    burst_rate = paced_rate(std::string_view(a.burst).substr(0, c), "--burst");
+    burst_s = parse_number(std::string_view(a.burst).substr(c + 1), 0, 3600, true).value_or_throw("--burst seconds");
+  }
+  double plan_rate = 0;
+  int plan_cpus = online_cpus();
+  if (!a.plan.empty()) {
+    const auto c = a.plan.find(',');
+    plan_rate = paced_rate(std::string_view(a.plan).substr(0, c), "--plan");
+    if (c != std::string::npos)
+      plan_cpus = static_cast<int>(parse_count(std::string_view(a.plan).substr(c + 1), 1, 65536).value_or_throw("--plan cpus"));
+  }
+  // every rung is checked before any runs
+  std::vector<Rate> ladder = a.autoscan ? std::vector<Rate>{Rate{1000}} : parse_list(a.rates, parse_rate).value_or_throw("--rates");
+  const Prepared env = prepare_bpf_command(o);
+  const ProbeReport& probe = env.probe;
+
+  SweepResult sweep;
+  sweep.workload = o.workload;
+  sweep.budget_pct = o.budget_pct;
+  auto measure = [&](double rate) -> const SweepPoint& {
+    RunOptions ro = o;
+    ro.rate = Rate{rate > 0 ? std::round(rate) : 0};
+    const Progress progress(fmt::format("sweep {} #{}", rate > 0 ? fmt::format("{:.0f}/s", rate) : "max",
+                                        sweep.points.size() + 1));
+    ScenarioOutcome outcome =
+        run_scenario(ro, probe, [&](const std::string& line) { progress(line); }, kDefaultPhases, env.sink);
+    progress.done();
+    sweep.points.push_back(SweepPoint::of(ro.rate.per_sec, outcome.summary));
+    sweep.summaries.push_back(outcome.summary);
+    print_sweep_point(sweep.points.back());
+    return sweep.points.back();
+  };
+
+  if (!a.autoscan) {
+    for (const Rate& r : ladder) measure(r.per_sec);
+  } else {
+    // walk up ×4 until drops or the budget is blown (or the workload cannot reach the rate)
+    double good = 0, bad = 0;
+    for (double r = 1000; r <= 64e6; r *= 4) {
+      const SweepPoint& p = measure(r);
+      if (is_bad(p) || p.achieved_rate < 0.9 * r) {
+        bad = r;
+        break;
+      }
+      good = r;
+    }
+    // then bisect the knee (geometric midpoints) a few times
+    for (int i = 0; i < 3 && good > 0 && bad > 0; ++i) {
+      const double mid = std::sqrt(good * bad);
+      const SweepPoint& p = measure(mid);
+      (is_bad(p) || p.achieved_rate < 0.9 * mid ? bad : good) = mid;
+    }
+  }
+
+  // Fit on the open-loop points (the closed-loop "max" point has a different shape of load).
+  std::vector<double> x, ytot, ykern, yuser;
+  double drain = 0;
+  for (const SweepPoint& p : sweep.points) {
+    if (p.target_rate > 0) {
+      x.push_back(p.achieved_rate);
+      ytot.push_back(p.tracer_cpu_pct);
+      ykern.push_back(p.bpf_cpu_pct);
+      yuser.push_back(p.user_cpu_pct);
+    }
+    if (p.dropped == 0) {
+      sweep.max_rate_no_drops = std::max(sweep.max_rate_no_drops.value_or(0), p.achieved_rate);
+      drain = std::max(drain, p.achieved_rate);  // the consumer drained everything up to this rate
+    }
+    if (p.within_budget)
+      sweep.observed_max_rate_within_budget = std::max(sweep.observed_max_rate_within_budget.value_or(0), p.achieved_rate);
+  }
+  sweep.total = fit_line(x, ytot);
+  sweep.kernel = fit_line(x, ykern);
+  sweep.user = fit_line(x, yuser);
+  sweep.kernel_ns_per_event = ns_per_event_from_slope(sweep.kernel, probe.cpus);
+  sweep.user_ns_per_event = ns_per_event_from_slope(sweep.user, probe.cpus);
+  sweep.max_rate_within_budget = rate_at_budget(sweep.total, o.budget_pct);
+  if (burst_rate > 0) sweep.ring_recommendation = ring_for_burst(burst_rate, burst_s, drain, kRingRecordBytes);
+  if (plan_rate > 0) {
+    const double pct = predict_pct(sweep.total, plan_rate, probe.cpus, plan_cpus);
+    sweep.plan = SweepPlan{plan_rate, plan_cpus, pct, pct <= o.budget_pct};
+  }
+
+  Results r;
+  r.command = "sweep";
+  r.host = host_of(probe, o.pipeline);
+  r.host.capabilities_after_attach = capabilities_dropped();
+  r.scenario = scenario_of(o);
+  r.summary = sweep.summaries.back();
+  r.sweep = sweep;
+  write_results(*env.out, r);
+  print_capacity(sweep, probe.cpus);
+  fmt::print("results: {}/results.json\n", o.out);
+  if (!a.no_report) render_report(o.out);
+  return kExitOk;
+}
+
+}  // namespace
+
+Subcommand register_sweep(CLI::App& root) {
+  auto a = std::make_shared<SweepArgs>();
+  CLI::App* app = root.add_subcommand("sweep", "capacity planning: a ladder of event rates and the cost model");
+  a->flags.add_config(app);
+  a->flags.add(app, OptionGroup::workload);
+  a->flags.add(app, OptionGroup::pipeline);
+  a->flags.add_out(app, "ringside-sweep");
+  app->add_option("--rates", a->rates, "comma-separated rates (1k,10k,…,max)");
+  app->add_flag("--auto", a->autoscan, "walk up ×4 from 1k until drops or over budget, then bisect the knee");
+  app->add_option("--burst", a->burst, "RATE:SECONDS burst to size the ring buffer for");
+  app->add_option("--plan", a->plan, "RATE[,CPUS]: predicted overhead at a production rate");
+  app->add_flag("--no-report", a->no_report, "write results.json only");
+  return {app, [a] { return run_sweep(*a); }};
+}
+
+}  // namespace ringside

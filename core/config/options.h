@@ -1,0 +1,57 @@
+// The options of the measuring commands, typed. Defaults here are the documented defaults;
+// ci/configs/default.yaml spells every one of them out, and option_table.cpp lists each field's
+// config key and flag.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "types.h"
+#include "values.h"
+#include "workload.h"
+
+namespace ringside {
+
+struct GovernorOptions {
+  bool enabled = false;               // agent.ebpf.auto_disable_if_slow
+  double max_overhead_percent = 1.0;  // a window is over when accounted overhead % exceeds this
+  uint32_t window_ms = 500;           // sampling window
+  uint32_t windows_over = 3;          // consecutive over windows before each degrade step
+  double max_drop_ratio = 0.1;        // ... or when drops / matched exceeds this
+  DegradeLadder degrade = {{false, 2}, {false, 8}, {true, 1}};
+  uint32_t recover_after_windows = 0;  // 0 = never recover
+  bool operator==(const GovernorOptions&) const = default;
+};
+
+struct PipelineOptions {
+  Transport transport = Transport::ringbuf;
+  WakeupPolicy wakeup;  // batch:2048 (128 KiB of 64-byte records per wake-up)
+  Hook hook = Hook::raw_tp;
+  uint32_t workers = 0;  // 0 = auto from online CPUs
+  QueuePolicy queue_policy = QueuePolicy::drop;
+  uint32_t pool_size = 65536;
+  uint32_t queue_size = 16384;
+  uint32_t ring_bytes = 8u << 20;  // ringbuf size or total perfbuf size
+  bool pin = false;
+  std::string sink;                      // JSON-lines raw events, empty = off
+  uint64_t inject_handler_delay_ns = 0;  // testing aid for the gate
+  bool operator==(const PipelineOptions&) const = default;
+};
+
+struct RunOptions {
+  WorkloadKind workload = WorkloadKind::write;
+  Rate rate;  // max
+  uint32_t threads = 1;
+  double duration_s = 3;
+  uint32_t repeat = 5;
+  double budget_pct = 1.0;
+  std::string out = "ringside-out";
+  bool ebpf_enabled = true;
+  std::vector<ProgramId> programs = {ProgramId::syscall_tap};
+  PipelineOptions pipeline;
+  GovernorOptions governor;
+  bool operator==(const RunOptions&) const = default;
+};
+
+}  // namespace ringside

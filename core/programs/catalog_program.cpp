@@ -1,0 +1,85 @@
+// The skeleton-independent parts of CatalogProgram.
+#include "catalog_program.h"
+
+#include <fmt/format.h>
+
+extern "C" {
+#include <linux/types.h>
+
+#include "rs_record.h"
+}
+
+namespace ringside {
+
+ProgramCounters& ProgramCounters::operator+=(const ProgramCounters& o) {
+  matched += o.matched;
+  emitted += o.emitted;
+  kernel_reserve += o.kernel_reserve;
+  perf_output += o.perf_output;
+  sampled_out += o.sampled_out;
+  targets_full += o.targets_full;
+  return *this;
+}
+
+uint32_t ring_size_for(uint64_t bytes) {
+  uint64_t p = 4096;
+  while (p < bytes) p <<= 1;
+  return static_cast<uint32_t>(p);
+}
+
+ProgramCounters read_program_counters(int counters_fd) {
+  const int ncpu = libbpf_num_possible_cpus();
+  std::vector<rs_counters> per_cpu(static_cast<size_t>(ncpu > 0 ? ncpu : 1));
+  uint32_t zero = 0;
+  if (bpf_map_lookup_elem(counters_fd, &zero, per_cpu.data()))
+    throw std::runtime_error("failed to read counters: " + err_text(errno));
+  ProgramCounters t;
+  for (const auto& c : per_cpu) {
+    t.matched += c.c[RS_CNT_MATCHED];
+    t.emitted += c.c[RS_CNT_EMITTED];
+    t.kernel_reserve += c.c[RS_CNT_KERNEL_RESERVE];
+    t.perf_output += c.c[RS_CNT_PERF_OUTPUT];
+    t.sampled_out += c.c[RS_CNT_SAMPLED_OUT];
+    t.targets_full += c.c[RS_CNT_TARGETS_FULL];
+  }
+  return t;
+}
+
+std::vector<ProgRuntime> read_runtime(const std::vector<bpf_program*>& programs) {
+  std::vector<ProgRuntime> out;
+  for (bpf_program* p : programs) {
+    bpf_prog_info info{};
+    uint32_t len = sizeof(info);
+    if (bpf_obj_get_info_by_fd(bpf_program__fd(p), &info, &len)) continue;
+    out.push_back({info.id, bpf_program__name(p), info.run_time_ns, info.run_cnt});
+  }
+  return out;
+}
+
+void reuse_map(bpf_map* map, int fd, const char* what) {
+  if (int err = bpf_map__reuse_fd(map, fd)) throw std::runtime_error(fmt::format("failed to share {}: {}", what, err_text(err)));
+}
+
+void configure_events_map(bpf_map* events, const LoadOptions& o) {
+  // One map name, two transports: retype for the perf buffer (libbpf-tools' compat approach).
+  if (o.transport == Transport::perfbuf) {
+    bpf_map__set_type(events, BPF_MAP_TYPE_PERF_EVENT_ARRAY);
+    bpf_map__set_key_size(events, sizeof(int));
+    bpf_map__set_value_size(events, sizeof(int));
+    bpf_map__set_max_entries(events, 0);  // libbpf sizes it to the possible CPUs
+  } else {
+    bpf_map__set_max_entries(events, ring_size_for(o.ring_bytes));
+  }
+  if (o.reuse_events_fd >= 0) reuse_map(events, o.reuse_events_fd, "the ring");
+}
+
+uint32_t rodata_wakeup(const WakeupPolicy& w) {
+  switch (w.kind) {
+    case WakeupPolicy::Kind::every: return RS_WAKEUP_EVERY;
+    case WakeupPolicy::Kind::batch: return RS_WAKEUP_BATCH;
+    case WakeupPolicy::Kind::adaptive: break;
+  }
+  return RS_WAKEUP_ADAPTIVE;
+}
+
+}  // namespace ringside

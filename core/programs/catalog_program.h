@@ -1,0 +1,101 @@
+// What every catalog program shares on the userspace side, over its bpftool skeleton: the
+// transport (retyping `events` for the perf buffer, sizing or sharing it), the shared target set,
+// the floor switch, the child followers, the counters, the governor's sampling knob, run times.
+// A program supplies configure() (its own rodata and which programs load) and attach_all().
+#pragma once
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include <cerrno>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "libbpf_util.h"
+#include "program.h"
+
+namespace ringside {
+
+// Common parts that do not depend on the skeleton type.
+uint32_t ring_size_for(uint64_t bytes);  // the next power of two ≥ bytes, at least a page
+ProgramCounters read_program_counters(int counters_fd);
+std::vector<ProgRuntime> read_runtime(const std::vector<bpf_program*>& programs);
+void configure_events_map(bpf_map* events, const LoadOptions& o);
+void reuse_map(bpf_map* map, int fd, const char* what);
+uint32_t rodata_wakeup(const WakeupPolicy& w);
+
+template <class Skel>
+class CatalogProgram : public LoadedProgram {
+ public:
+  void attach(const AttachContext& ctx) override {
+    try {
+      attach_all(ctx);
+      for (bpf_program* p : followers_) links_.add(bpf_program__attach(p), bpf_program__section_name(p));
+    } catch (...) {
+      links_.clear();
+      throw;
+    }
+  }
+  void detach() noexcept override { links_.clear(); }
+  bool attached() const override { return !links_.empty(); }
+  void add_target(uint32_t tgid) override {
+    uint8_t kind = 1;  // RS_TARGET_EXPLICIT
+    if (bpf_map__update_elem(skel_->maps.targets, &tgid, sizeof(tgid), &kind, sizeof(kind), BPF_ANY))
+      throw std::runtime_error("failed to add target " + std::to_string(tgid) + ": " + err_text(errno));
+  }
+  ProgramCounters counters() const override { return read_program_counters(counters_fd()); }
+  std::vector<ProgRuntime> runtime() const override { return read_runtime(active_); }
+  void set_sample_every(uint32_t n) override {
+    // .data is mmap'ed: the BPF program sees the new value on its next run
+    __atomic_store_n(&skel_->data->rs_sample_every, n < 1 ? 1 : n, __ATOMIC_RELEASE);
+  }
+  uint32_t sample_every() const override { return __atomic_load_n(&skel_->data->rs_sample_every, __ATOMIC_ACQUIRE); }
+  int events_fd() const override { return bpf_map__fd(skel_->maps.events); }
+  int targets_fd() const override { return bpf_map__fd(skel_->maps.targets); }
+  int counters_fd() const override { return bpf_map__fd(skel_->maps.counters); }
+
+ protected:
+  CatalogProgram(const char* name, const LoadOptions& o) : name_(name), options_(o) {}
+
+  // Opens, applies the common and the program's configuration, loads.
+  void open_and_load() {
+    if (!skel_.opened()) throw std::runtime_error(std::string("failed to open ") + name_ + ": " + err_text(errno));
+    auto* ro = skel_->rodata;
+    ro->rs_transport = options_.transport == Transport::perfbuf ? 1 : 0;
+    ro->rs_wakeup = rodata_wakeup(options_.wakeup);
+    ro->rs_filter_targets = options_.filter_targets ? 1 : 0;
+    ro->rs_floor = options_.floor ? 1 : 0;
+    configure_events_map(skel_->maps.events, options_);
+    ro->rs_wakeup_bytes = uint64_t{options_.wakeup.batch} * 64;  // batch:N = N × 64 bytes pending
+    if (options_.reuse_targets_fd >= 0) reuse_map(skel_->maps.targets, options_.reuse_targets_fd, "targets");
+    bpf_object* obj = skel_->obj;
+    bpf_program* p;
+    bpf_object__for_each_program(p, obj) bpf_program__set_autoload(p, false);
+    configure(skel_.get());  // the program's rodata; it calls activate() for what it runs
+    if (options_.follow_children && !options_.floor) {
+      followers_ = {skel_->progs.rs_follow_fork, skel_->progs.rs_follow_exit};
+      for (bpf_program* f : followers_) activate(f);
+    }
+    const int err = Skel::load(skel_.get());
+    if (err) throw std::runtime_error(std::string("failed to load ") + name_ + ": " + err_text(err));
+  }
+
+  // Marks a program to be loaded (and accounted); attaching it is attach_all()'s job.
+  void activate(bpf_program* p) {
+    bpf_program__set_autoload(p, true);
+    active_.push_back(p);
+  }
+
+  virtual void configure(Skel* skel) = 0;
+  virtual void attach_all(const AttachContext& ctx) = 0;
+
+  const char* name_;
+  LoadOptions options_;
+  Skeleton<Skel> skel_;
+  LinkSet links_;
+  std::vector<bpf_program*> active_;
+  std::vector<bpf_program*> followers_;
+};
+
+}  // namespace ringside

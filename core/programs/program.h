@@ -1,0 +1,83 @@
+// A reference program of the catalog: its BPF object, how it attaches, how the pipeline
+// recognises its records, and which workload gives its ground truth. registry.h lists them.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "record_format.h"
+#include "types.h"
+#include "workload.h"
+
+namespace ringside {
+
+// A program's per-CPU counters (rs_record.h), summed over CPUs.
+struct ProgramCounters {
+  uint64_t matched = 0, emitted = 0, kernel_reserve = 0, perf_output = 0, sampled_out = 0, targets_full = 0;
+  ProgramCounters& operator+=(const ProgramCounters& o);
+};
+
+// Run time of one loaded BPF program (advancing while BPF stats are enabled).
+struct ProgRuntime {
+  uint32_t id = 0;
+  std::string name;
+  uint64_t run_time_ns = 0, run_cnt = 0;
+};
+
+// How a session loads a program.
+struct LoadOptions {
+  Transport transport = Transport::ringbuf;
+  WakeupPolicy wakeup;
+  uint32_t ring_bytes = 8u << 20;
+  Hook hook = Hook::raw_tp;
+  bool floor = false;             // attach the same hooks, return at once: the hooks' own cost
+  bool follow_children = false;   // this instance also runs the fork/exit followers
+  bool filter_targets = true;     // false: every process
+  std::vector<int> syscalls;      // syscall_tap: syscall numbers to record
+  int reuse_events_fd = -1;       // share another program's ring (one ring for the session)
+  int reuse_targets_fd = -1;      // share the session's target set
+};
+
+// The traced processes, for attaching (uprobes attach per process).
+struct AttachContext {
+  std::vector<pid_t> pids;
+};
+
+class LoadedProgram {
+ public:
+  virtual ~LoadedProgram() = default;
+  virtual void attach(const AttachContext& ctx) = 0;  // throws std::runtime_error
+  virtual void detach() noexcept = 0;                 // programs stay loaded until destruction
+  [[nodiscard]] virtual bool attached() const = 0;
+  virtual void add_target(uint32_t tgid) = 0;
+  [[nodiscard]] virtual ProgramCounters counters() const = 0;
+  [[nodiscard]] virtual std::vector<ProgRuntime> runtime() const = 0;  // the loaded BPF programs
+  virtual void set_sample_every(uint32_t n) = 0;  // in-kernel 1/N sampling, effective at once
+  [[nodiscard]] virtual uint32_t sample_every() const = 0;
+  [[nodiscard]] virtual int events_fd() const = 0;
+  [[nodiscard]] virtual int targets_fd() const = 0;
+  [[nodiscard]] virtual int counters_fd() const = 0;
+};
+
+struct ProgramSpec {
+  ProgramId id;
+  std::string_view summary;
+  WorkloadKind default_workload;
+  // How the pipeline recognises this program's records.
+  ProgramFormat (*format)();
+  // Opens, configures and loads; throws std::runtime_error ("failed to load syscall_tap: ...").
+  std::unique_ptr<LoadedProgram> (*load)(const LoadOptions& options);
+  // The events the workload's ground truth says this program must see under `options`.
+  uint64_t (*expected)(const WorkloadResult& truth, const LoadOptions& options);
+  // The display name of a record kind ("write" for syscall 1).
+  std::string (*kind_name)(uint16_t kind);
+};
+
+[[nodiscard]] std::string_view name_of(const ProgramSpec& spec);
+
+}  // namespace ringside

@@ -1,0 +1,16 @@
+// The catalog of reference programs, by ProgramId (types.h). Adding a program: its stem in bpf/
+// (<name>.bpf.c + <name>.h), its ProgramSpec in <name>.cpp here, one line in registry.cpp.
+#pragma once
+
+#include <span>
+
+#include "program.h"
+
+namespace ringside {
+
+extern const ProgramSpec kSyscallTapSpec;
+
+[[nodiscard]] const ProgramSpec& program_spec(ProgramId id);
+[[nodiscard]] std::span<const ProgramSpec* const> catalog();
+
+}  // namespace ringside

@@ -1,0 +1,18 @@
+// `ringside run --scenario governor`: proves when the governor fires and when it does not.
+//   must-fire:     max-rate write, a wake-up per record → well over budget; the governor must
+//                  act within windows_over + 1 windows, and afterwards the measured overhead
+//                  must be back under budget (or the programs detached).
+//   must-not-fire: 1k events/s for ≥ 30 windows → zero actions.
+//   edge:          rates around the budget knee → reported, not asserted.
+#pragma once
+
+#include "capability_probe.h"
+#include "model.h"
+#include "options.h"
+#include "phases.h"
+
+namespace ringside {
+
+GovernorValidation validate_governor(const RunOptions& o, const ProbeReport& probe, const ProgressFn& progress);
+
+}  // namespace ringside

@@ -1,0 +1,48 @@
+// Interleaved repetitions of one workload in phases — baseline (nothing attached), floor (the
+// programs' hooks attached, returning at once), bare (the lean counting consumer), traced (the
+// full pipeline) — with a discarded warm-up round and the phase order rotated each round: the
+// measurement behind `ringside run` and each rung of `ringside sweep`.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "capability_probe.h"
+#include "model.h"
+#include "options.h"
+#include "sink_writer.h"
+#include "trace_session.h"
+
+namespace ringside {
+
+struct ScenarioOutcome {
+  Summary summary;
+  std::vector<PhaseRecord> runs;  // every non-warm-up phase run
+};
+
+// Progress is "round i/n phase elapsed" lines for the caller to print.
+using ProgressFn = std::function<void(const std::string&)>;
+
+inline const std::vector<Phase> kDefaultPhases = {Phase::baseline, Phase::floor, Phase::traced};
+
+// Runs the warm-up (discarded) then `repeat` rounds of `phases`, rotating their order each round.
+// Throws UsageError / std::runtime_error on environment failures.
+ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, const ProgressFn& progress,
+                             const std::vector<Phase>& phases = kDefaultPhases,
+                             const std::shared_ptr<SinkWriter>& sink = nullptr);
+
+// Workers when `workers` is 0: one per spare CPU (online CPUs - 1, at least 1, at most 8).
+uint32_t default_workers(uint32_t workers);
+
+// The session a set of options describes, for the given syscall numbers.
+SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, bool follow_children,
+                             std::shared_ptr<SinkWriter> sink = nullptr);
+
+WorkloadSpec workload_spec(const RunOptions& o, double duration_s);
+
+// The `scenario` block of results for these options.
+RunScenario scenario_of(const RunOptions& o);
+
+}  // namespace ringside

@@ -1,0 +1,87 @@
+// One traced interval: the programs loaded (sharing a target set), their rings read by the
+// pipeline (or the lean counting consumer, or nothing for the floor), BPF stats held, and what
+// accounting needs afterwards.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "bpf_prog_stats.h"
+#include "counting_consumer.h"
+#include "governor_loop.h"
+#include "pipeline.h"
+#include "program.h"
+
+namespace ringside {
+
+enum class Consumer : uint8_t {
+  pipeline,  // ringside's pipeline (the traced phase)
+  counting,  // the lean counting consumer (the bare phase)
+  none,      // nothing reads the ring (the floor: programs return at once anyway)
+};
+
+struct SessionConfig {
+  std::vector<ProgramId> programs = {ProgramId::syscall_tap};
+  LoadOptions load;          // what every program is loaded with
+  PipelineConfig pipeline;   // the session fills in the record format
+  Consumer consumer = Consumer::pipeline;
+  bool bpf_stats = true;     // hold BPF_ENABLE_STATS for run_time_ns accounting
+};
+
+// Accounted cost and event counts at one instant (cumulative since start()).
+struct SessionReading {
+  uint64_t wall_ns = 0;
+  uint64_t bpf_ns = 0, bpf_runs = 0;
+  uint64_t consumer_ns = 0, workers_ns = 0;
+  ProgramCounters kernel;                    // every program
+  std::vector<ProgramCounters> per_program;  // by slot
+  uint64_t handled = 0;
+  PipelineDrops user;
+};
+
+struct SessionReport {
+  SessionReading total;
+  Aggregate aggregate;
+  uint64_t perf_lost_reported = 0;  // perf buffer lost records (cross-check of kernel.perf_output)
+  std::vector<std::pair<uint32_t, uint64_t>> bpf_by_prog;  // (prog id, run_time_ns) in the window
+};
+
+class TraceSession final : public Governed {
+ public:
+  explicit TraceSession(SessionConfig config);  // loads (throws std::runtime_error)
+  ~TraceSession() override;
+  TraceSession(const TraceSession&) = delete;
+  TraceSession& operator=(const TraceSession&) = delete;
+
+  void add_target(uint32_t tgid);
+  void start();  // consumer threads, then attach
+  void stop();   // detach, drain, join; idempotent
+  [[nodiscard]] SessionReading read() const;   // live, cumulative
+  [[nodiscard]] SessionReport report() const;  // after stop()
+  [[nodiscard]] const SessionConfig& config() const { return config_; }
+  [[nodiscard]] const std::vector<std::unique_ptr<LoadedProgram>>& programs() const { return programs_; }
+  [[nodiscard]] int any_map_fd() const { return programs_.front()->counters_fd(); }
+  [[nodiscard]] Pipeline* pipeline() noexcept { return pipeline_.get(); }
+
+  // Governed
+  GovernedReading governor_reading() const override;
+  void set_sample_every(uint32_t n) override;
+  void detach() override;
+
+ private:
+  SessionConfig config_;
+  std::optional<BpfStatsGuard> stats_;
+  std::vector<std::unique_ptr<LoadedProgram>> programs_;
+  std::unique_ptr<Pipeline> pipeline_;
+  std::unique_ptr<CountingConsumer> counting_;
+  std::vector<pid_t> targets_;
+  uint64_t start_ns_ = 0, stop_ns_ = 0;
+  std::vector<ProgRuntime> bpf_at_start_;
+  bool running_ = false;
+};
+
+// The record formats of the session's programs, in slot order.
+RecordFormat record_format_of(const std::vector<ProgramId>& programs, Transport transport);
+
+}  // namespace ringside
