@@ -81,7 +81,7 @@ TEST_F(WorkloadProcessTest, ReadyChildIssuesNothingUntilGo) {
 TEST_F(WorkloadProcessTest, WaitWithoutGoMeansExit3AndNothingIssued) {
   auto child = WorkloadProcess::spawn(make("write", 10), kExe);
   const std::string what = error_of([&] { child.wait(std::chrono::seconds(10)); });
-  EXPECT_NE(what.find("exited with status 3"), std::string::npos) << what;
+  EXPECT_NE(what.find("ended (status 3)"), std::string::npos) << what;
   EXPECT_NE(what.find("stdin closed before go"), std::string::npos) << what;
 }
 
@@ -91,7 +91,7 @@ TEST_F(WorkloadProcessTest, ChildDyingBeforeReadyIsAClearError) {
   std::filesystem::permissions(script, std::filesystem::perms::owner_all);
   const std::string what = error_of([&] { WorkloadProcess::spawn(make("write", 10), script.string()); });
   std::filesystem::remove(script);
-  EXPECT_NE(what.find("exited with status 7 before ready"), std::string::npos) << what;
+  EXPECT_NE(what.find("ended (status 7) before ready"), std::string::npos) << what;
   EXPECT_NE(what.find("boom: cannot set up"), std::string::npos) << what;
   EXPECT_EQ(what.find('\n'), std::string::npos) << what;
 }

@@ -1,6 +1,8 @@
 // WorkloadProcess: spawn ringside-workload --wait-go --json, hand it "go", collect its result.
 #include "workload_process.h"
 
+#include "child_process.h"
+
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
@@ -26,18 +28,7 @@ using workload_detail::OwnedFd;
 using Clock = std::chrono::steady_clock;
 constexpr const char* kExeName = "ringside-workload";
 
-std::string describe_status(int status) {
-  if (WIFEXITED(status)) return fmt::format("exited with status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("was killed by signal {}", WTERMSIG(status));
-  return "stopped";
-}
-
-int reap(pid_t pid) noexcept {
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  return status;
-}
+int reap(pid_t pid) noexcept { return reap_child(pid); }
 
 // Appends what `fd` has to `out`: 1 = got data, 0 = EOF, -1 = deadline passed.
 int read_some(int fd, std::string& out, std::optional<Clock::time_point> deadline) {
@@ -100,9 +91,6 @@ WorkloadProcess WorkloadProcess::spawn(const WorkloadSpec& spec, const SpawnOpti
   args.push_back(options.exe);
   for (auto& a : to_args(spec)) args.push_back(std::move(a));
   args.insert(args.end(), {"--wait-go", "--json"});
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
 
   // stdin is a socket so that go() can use MSG_NOSIGNAL; every fd here is close-on-exec.
   int control[2], output[2];
@@ -115,30 +103,18 @@ WorkloadProcess WorkloadProcess::spawn(const WorkloadSpec& spec, const SpawnOpti
   p.stderr_.reset(::memfd_create("ringside-workload-stderr", MFD_CLOEXEC));
   if (!p.stderr_) throw std::runtime_error(fmt::format("failed to create stderr memfd: {}", std::strerror(errno)));
 
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  ::posix_spawn_file_actions_init(&actions);
-  ::posix_spawnattr_init(&attr);
-  ::posix_spawn_file_actions_adddup2(&actions, child_in.get(), STDIN_FILENO);
-  ::posix_spawn_file_actions_adddup2(&actions, child_out.get(), STDOUT_FILENO);
-  ::posix_spawn_file_actions_adddup2(&actions, p.stderr_.get(), STDERR_FILENO);
-  ::posix_spawn_file_actions_addclosefrom_np(&actions, 3);  // nothing else of ours leaks in
-  // A clean signal state: the tracer may block or ignore signals for its own reasons.
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  ::posix_spawnattr_setsigmask(&attr, &none);
-  ::posix_spawnattr_setsigdefault(&attr, &all);
-  ::posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  const int rc = ::posix_spawnp(&p.child_, argv[0], &actions, &attr, argv.data(), environ);
-  ::posix_spawn_file_actions_destroy(&actions);
-  ::posix_spawnattr_destroy(&attr);
+  ChildSpec child;
+  child.argv = args;
+  child.stdin_fd = child_in.get();
+  child.stdout_fd = child_out.get();
+  child.stderr_fd = p.stderr_.get();
+  try {
+    p.child_ = spawn_child(child);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("failed to start {}", std::string(e.what()).substr(std::strlen("cannot start "))));
+  }
   child_in.reset();  // only the child may hold these ends: its exit must read as EOF here
   child_out.reset();
-  if (rc != 0) {
-    p.child_ = -1;
-    throw std::runtime_error(fmt::format("failed to start {}: {}", argv[0], std::strerror(rc)));
-  }
 
   // Wait for "ready <pid>\n"; on any failure p's destructor kills and reaps the child.
   const auto deadline = deadline_after(options.ready_timeout);
@@ -232,7 +208,7 @@ std::string WorkloadProcess::stderr_tail() const {
 }
 
 void WorkloadProcess::fail(const std::string& what, int status) {
-  throw std::runtime_error(fmt::format("workload {}{}{}: {}", describe_status(status), what.empty() ? "" : " ",
+  throw std::runtime_error(fmt::format("workload ended ({}){}{}: {}", describe_wait_status(status), what.empty() ? "" : " ",
                                        what, stderr_tail()));
 }
 

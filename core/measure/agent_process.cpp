@@ -3,6 +3,7 @@
 #include "agent_process.h"
 
 #include "agent_signals.h"
+#include "child_process.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -57,50 +58,26 @@ struct SignalsBlocked {
 
 }  // namespace
 
-std::string describe_wait_status(int status) {
-  if (WIFEXITED(status)) return fmt::format("status {}", WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return fmt::format("signal {} ({})", WTERMSIG(status), strsignal(WTERMSIG(status)));
-  return fmt::format("wait status {:#x}", status);
-}
-
 AgentProcess AgentProcess::spawn(const std::string& command, const std::string& stdout_path,
                                  const std::string& stderr_path, StopPolicy policy) {
   install_agent_signal_handlers();
   const Fd out(open_output(stdout_path));
   const Fd err(open_output(stderr_path));
-  const Fd null(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  int sync[2];  // closed by the child's exec: once the parent reads EOF, setsid() has happened
-  if (pipe2(sync, O_CLOEXEC) != 0)
-    throw std::runtime_error(fmt::format("cannot start agent: pipe: {}", std::strerror(errno)));
-  const Fd sync_read(sync[0]);
-  Fd sync_write(sync[1]);
+  ChildSpec child;
+  child.argv = {"/bin/sh", "-c", command};
+  child.stdout_fd = out.fd;
+  child.stderr_fd = err.fd;
+  child.group = ChildSpec::Group::own_session;  // its pid is its group and session: stop() reaches them all
+  // No stop signal between the fork and the registration that lets the handler stop the agent.
   SignalsBlocked blocked;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    // Child: only async-signal-safe calls until exec.
-    setsid();
-    if (null.fd >= 0) dup2(null.fd, STDIN_FILENO);
-    dup2(out.fd, STDOUT_FILENO);
-    dup2(err.fd, STDERR_FILENO);
-    sigset_t none;
-    sigemptyset(&none);
-    sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) signal(sig, SIG_DFL);
-    execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
-    const int exec_errno = errno;
-    (void)!write(sync[1], &exec_errno, sizeof(exec_errno));
-    _exit(127);
+  pid_t pid;
+  try {
+    pid = spawn_child(child);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(fmt::format("cannot start agent: {}", std::string(e.what()).substr(std::strlen("cannot start "))));
   }
-  if (pid < 0) throw std::runtime_error(fmt::format("cannot start agent: fork: {}", std::strerror(errno)));
   guard_agent_on_signal(pid);  // beyond 16 live agents, only the destructor stops it
-  AgentProcess agent(pid, stderr_path, policy);
-  sync_write.reset();
-  int exec_errno = 0;
-  ssize_t n;
-  while ((n = read(sync_read.fd, &exec_errno, sizeof(exec_errno))) < 0 && errno == EINTR) {
-  }
-  if (n > 0) throw std::runtime_error(fmt::format("cannot start agent: /bin/sh: {}", std::strerror(exec_errno)));
-  return agent;
+  return AgentProcess(pid, stderr_path, policy);
 }
 
 AgentProcess::AgentProcess(pid_t pid, std::string stderr_path, StopPolicy policy)

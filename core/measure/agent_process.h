@@ -17,6 +17,7 @@
 
 #include "agent_signals.h"
 #include "agent_tree.h"
+#include "child_process.h"
 
 namespace ringside {
 
@@ -24,9 +25,6 @@ struct StopPolicy {
   std::chrono::milliseconds after_sigint{2000};   // wait this long after SIGINT, then SIGTERM
   std::chrono::milliseconds after_sigterm{2000};  // wait this long after SIGTERM, then SIGKILL
 };
-
-// "status 3", "signal 9 (Killed)" from a waitpid status.
-std::string describe_wait_status(int status);
 
 class AgentProcess {
  public:

@@ -1,14 +1,13 @@
 #include "report_runner.h"
 
+#include "child_process.h"
+
 #include <fmt/format.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <vector>
-
-extern char** environ;
 
 namespace ringside {
 namespace {
@@ -33,17 +32,16 @@ bool render_report(const std::string& results_dir) {
                script.empty() ? "reports/ringside_report.py not found" : "/usr/bin/python3 missing");
     return false;
   }
-  std::vector<std::string> args = {python, script, results_dir};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid;
-  if (posix_spawn(&pid, python, nullptr, nullptr, argv.data(), environ) != 0) {
-    fmt::print(stderr, "ringside: report skipped: cannot start {}\n", python);
-    return false;
-  }
+  ChildSpec child;
+  child.argv = {python, script, results_dir};
+  child.stdout_fd = STDOUT_FILENO;
+  child.stderr_fd = STDERR_FILENO;
   int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  try {
+    status = reap_child(spawn_child(child));
+  } catch (const std::runtime_error& e) {
+    fmt::print(stderr, "ringside: report skipped: {}\n", e.what());
+    return false;
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
     fmt::print("report: {}/report.md, {}/report.html\n", results_dir, results_dir);
@@ -53,7 +51,7 @@ bool render_report(const std::string& results_dir) {
     fmt::print(stderr, "ringside: report skipped: python3-matplotlib is missing (apt-get install -y python3-matplotlib "
                        "python3-numpy); results.json is written\n");
   else
-    fmt::print(stderr, "ringside: report generation failed (status {}); results.json is written\n", status);
+    fmt::print(stderr, "ringside: report generation failed ({}); results.json is written\n", describe_wait_status(status));
   return false;
 }
 
