@@ -15,6 +15,7 @@ const volatile __u32 rs_wakeup = RS_WAKEUP_ADAPTIVE;
 const volatile __u64 rs_wakeup_bytes = 64 * 72; /* pending bytes that wake the reader (batch) */
 const volatile __u8 rs_filter_targets = 1;      /* 0 = every process */
 const volatile __u8 rs_floor = 0;               /* 1 = every hook returns at once: the hook's own cost */
+const volatile __u8 rs_aggregate = 0;           /* 1 = count (and sum sizes) in a map, emit nothing */
 
 /* Run-time knob the governor flips without reloading: keep 1 of every N matches. */
 __u32 rs_sample_every = 1;
@@ -41,6 +42,41 @@ struct {
 	__type(key, __u32);
 	__type(value, struct rs_counters);
 } counters SEC(".maps");
+
+/* Aggregate mode: per-CPU counts and byte sums by record kind (what bpftrace's count() keeps). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, RS_AGG_KINDS);
+	__type(key, __u32);
+	__type(value, struct rs_agg);
+} rs_agg SEC(".maps");
+
+/* Variable-length records are built here, then copied into the transport whole. */
+struct rs_scratch_buf {
+	__u8 b[RS_RECORD_MAX + 64];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rs_scratch_buf);
+} rs_scratch SEC(".maps");
+
+static __always_inline void *rs_scratch_get(void)
+{
+	__u32 zero = 0;
+	return bpf_map_lookup_elem(&rs_scratch, &zero);
+}
+
+/* Aggregate mode's whole work for one match: count it (and its bytes) under its kind. */
+static __always_inline void rs_aggregate_one(__u32 kind, __u64 bytes)
+{
+	struct rs_agg *a = bpf_map_lookup_elem(&rs_agg, &kind);
+	if (a) {
+		a->count++;
+		a->bytes += bytes;
+	}
+}
 
 static __always_inline struct rs_counters *rs_counters_get(void)
 {
@@ -115,6 +151,27 @@ static __always_inline void rs_submit(void *ctx, void *e, __u32 size, struct rs_
 		bpf_ringbuf_submit(e, rs_ringbuf_flags(size));
 		cnt->c[RS_CNT_EMITTED]++;
 	} else if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, size) == 0) {
+		cnt->c[RS_CNT_EMITTED]++;
+	} else {
+		cnt->c[RS_CNT_PERF_OUTPUT]++;
+	}
+}
+
+/* Variable-length records built in rs_scratch: copied into the ring buffer (bpf_ringbuf_output)
+ * or the perf buffer at their exact size, stamping t_submit last. A full ring is counted. */
+static __always_inline void rs_output(void *ctx, void *rec, __u32 size, struct rs_counters *cnt)
+{
+	struct rs_hdr *h = rec;
+	if (size < sizeof(struct rs_hdr) || size > RS_RECORD_MAX)
+		return;
+	h->size = size;
+	h->t_submit = bpf_ktime_get_ns();
+	if (rs_transport == RS_TRANSPORT_RINGBUF) {
+		if (bpf_ringbuf_output(&events, rec, size, rs_ringbuf_flags(size)) == 0)
+			cnt->c[RS_CNT_EMITTED]++;
+		else
+			cnt->c[RS_CNT_KERNEL_RESERVE]++;
+	} else if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, rec, size) == 0) {
 		cnt->c[RS_CNT_EMITTED]++;
 	} else {
 		cnt->c[RS_CNT_PERF_OUTPUT]++;

@@ -8,9 +8,16 @@
 #define RS_MAX_TARGETS 4096   /* traced tgids (explicit ones and followed children) */
 #define RS_USER_TAG 0x5453444953474e52ULL /* "RNGSIDST" little-endian: a buffer starting with it carries a timestamp */
 
+#define RS_AGG_KINDS 512      /* aggregate mode: kinds counted per program */
+
 /* Program ids in rs_hdr.prog. */
 enum rs_prog {
 	RS_PROG_SYSCALL_TAP = 1,
+	RS_PROG_FILE_OPS = 2,
+	RS_PROG_EXEC = 3,
+	RS_PROG_TCP_CONNECT = 4,
+	RS_PROG_FUNCTION_TIMING = 5,
+	RS_PROG_MEMORY_ALLOC = 6,
 };
 
 /* rs_hdr.flags */
@@ -43,6 +50,12 @@ struct rs_counters {
 	__u64 c[RS_CNT_MAX];
 };
 
+/* Aggregate mode's per-CPU value per kind (the `rs_agg` map). */
+struct rs_agg {
+	__u64 count;
+	__u64 bytes;
+};
+
 /* Values in the `targets` map. */
 enum rs_target_kind { RS_TARGET_EXPLICIT = 1, RS_TARGET_CHILD = 2 };
 
@@ -58,6 +71,9 @@ struct rs_hdr {
 	__u64 t_hook;   /* bpf_ktime_get_ns() at program entry (RS_F_STAMPED), else 0 */
 	__u64 t_submit; /* bpf_ktime_get_ns() just before submit */
 };
+
+/* The record size for a header plus `payload` bytes: a multiple of 8. */
+#define RS_RECORD_SIZE(payload) ((((__u32)(payload)) + 7u) & ~7u)
 
 /* What a tagged user buffer (the write workload's) starts with. */
 struct rs_user_tag {

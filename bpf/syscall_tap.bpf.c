@@ -9,26 +9,13 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "rs_common.bpf.h"
+#include "rs_syscall.bpf.h"
 #include "syscall_tap.h"
 
 #define NR_WRITE 1 /* x86_64 */
 
 const volatile __u8 want_nr[RS_MAX_SYSCALLS];
-
-/* What a BPF program attached to syscalls:sys_enter_* receives is the kernel's
- * `struct syscall_tp_t` (built in perf_call_bpf_enter), not the ftrace record: its layout differs
- * between kernels (6.1: regs, syscall_nr; newer: trace_entry, syscall_nr) and from
- * `trace_event_raw_sys_enter`/`syscall_trace_enter` on PREEMPT_RT, whose trace_entry is larger.
- * CO-RE relocates the two fields we read by name against the running kernel. */
-struct syscall_tp_t___rs {
-	int syscall_nr;
-	unsigned long args[6];
-} __attribute__((preserve_access_index));
-/* Fallback for a kernel whose BTF lacks syscall_tp_t. */
-struct syscall_trace_enter___rs {
-	int nr;
-	unsigned long args[6];
-} __attribute__((preserve_access_index));
+const volatile __u32 payload_bytes = 0; /* write: capture this many bytes of the buffer */
 
 static __always_inline int wanted(__s64 nr, __u32 tgid)
 {
@@ -41,17 +28,8 @@ static __always_inline int wanted(__s64 nr, __u32 tgid)
 	return rs_is_target(tgid);
 }
 
-/* Count, sample, fill and hand over one record. `args` holds the first three arguments. */
-static __always_inline int emit(void *ctx, __u64 t_hook, __u64 id, __s32 nr, const __u64 *args)
+static __always_inline void fill(struct rs_syscall_event *e, __u64 t_hook, __u64 id, __s32 nr, const __u64 *args)
 {
-	struct rs_counters *cnt = rs_counters_get();
-	if (!cnt || !rs_keep(cnt))
-		return 0;
-	struct rs_syscall_event local;
-	struct rs_syscall_event *e = rs_reserve(&local, sizeof(local), cnt);
-	if (!e)
-		return 0;
-	barrier_var(e); /* keep every use of e after its null check (the verifier insists) */
 	rs_fill_hdr(&e->h, sizeof(*e), RS_PROG_SYSCALL_TAP, (__u16)nr, id, t_hook);
 	e->t_user = 0;
 	if (nr == NR_WRITE && args[2] >= sizeof(struct rs_user_tag)) {
@@ -64,6 +42,43 @@ static __always_inline int emit(void *ctx, __u64 t_hook, __u64 id, __s32 nr, con
 	e->args[0] = args[0];
 	e->args[1] = args[1];
 	e->args[2] = args[2];
+}
+
+/* A write with its payload: built in the scratch buffer, output at its exact size. */
+static __always_inline int emit_payload(void *ctx, __u64 t_hook, __u64 id, __s32 nr, const __u64 *args,
+					struct rs_counters *cnt)
+{
+	struct rs_syscall_event *e = rs_scratch_get();
+	if (!e)
+		return 0;
+	fill(e, t_hook, id, nr, args);
+	__u32 len = args[2] < payload_bytes ? (__u32)args[2] : payload_bytes;
+	if (len > RS_SYSCALL_PAYLOAD_MAX)
+		len = RS_SYSCALL_PAYLOAD_MAX;
+	if (bpf_probe_read_user((__u8 *)e + sizeof(*e), len, (const void *)args[1]) != 0)
+		len = 0;
+	rs_output(ctx, e, sizeof(*e) + RS_RECORD_SIZE(len), cnt);
+	return 0;
+}
+
+/* Count, sample, fill and hand over one record. `args` holds the first three arguments. */
+static __always_inline int emit(void *ctx, __u64 t_hook, __u64 id, __s32 nr, const __u64 *args)
+{
+	struct rs_counters *cnt = rs_counters_get();
+	if (!cnt || !rs_keep(cnt))
+		return 0;
+	if (rs_aggregate) {
+		rs_aggregate_one((__u32)nr, 0);
+		return 0;
+	}
+	if (payload_bytes && nr == NR_WRITE)
+		return emit_payload(ctx, t_hook, id, nr, args, cnt);
+	struct rs_syscall_event local;
+	struct rs_syscall_event *e = rs_reserve(&local, sizeof(local), cnt);
+	if (!e)
+		return 0;
+	barrier_var(e); /* keep every use of e after its null check (the verifier insists) */
+	fill(e, t_hook, id, nr, args);
 	rs_submit(ctx, e, sizeof(*e), cnt);
 	return 0;
 }
@@ -94,21 +109,8 @@ int tap_tp(void *ctx)
 	if (rs_floor)
 		return 0;
 	__u64 t_hook = bpf_ktime_get_ns();
-	__s64 nr;
 	__u64 args[3];
-	if (bpf_core_type_exists(struct syscall_tp_t___rs)) {
-		struct syscall_tp_t___rs *tp = ctx;
-		nr = BPF_CORE_READ(tp, syscall_nr);
-		args[0] = BPF_CORE_READ(tp, args[0]);
-		args[1] = BPF_CORE_READ(tp, args[1]);
-		args[2] = BPF_CORE_READ(tp, args[2]);
-	} else {
-		struct syscall_trace_enter___rs *tp = ctx;
-		nr = BPF_CORE_READ(tp, nr);
-		args[0] = BPF_CORE_READ(tp, args[0]);
-		args[1] = BPF_CORE_READ(tp, args[1]);
-		args[2] = BPF_CORE_READ(tp, args[2]);
-	}
+	__s64 nr = rs_syscall_args(ctx, args);
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!wanted(nr, id >> 32))
 		return 0;

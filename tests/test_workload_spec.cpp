@@ -13,7 +13,7 @@ namespace ringside {
 namespace {
 
 using workload_detail::OpenLoopSchedule;
-using workload_detail::Syscall;
+using Syscall = workload_detail::Op;
 
 WorkloadSpec spec_of(std::string kind) {
   WorkloadSpec s;

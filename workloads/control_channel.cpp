@@ -39,4 +39,13 @@ bool wait_for_go(int fd) {
   }
 }
 
+void wait_for_eof(int fd) noexcept {
+  char buf[64];
+  for (;;) {
+    const ssize_t n = ::read(fd, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+  }
+}
+
 }  // namespace ringside::workload_detail

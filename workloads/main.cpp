@@ -56,6 +56,8 @@ int main(int argc, char** argv) {
   duration->excludes(ops);
   app.add_option("--burst", burst, "ON_MS:OFF_MS: issue during ON, idle during OFF");
   app.add_option("--mix", mix, "mixed weights, e.g. write:70,openat:20,getppid:10");
+  app.add_option("--path-bytes", spec.path_bytes, "files: every name this long (default: a cycle of 0 to 300)");
+  app.add_option("--write-bytes", spec.write_bytes, "write: bytes per write (default 64)");
   app.add_flag("--wait-go", wait_go, "print 'ready <pid>', start on a 'go' line on stdin");
   app.add_flag("--json", json, "print the result as one JSON line");
 
@@ -79,13 +81,22 @@ int main(int argc, char** argv) {
 
   ringside::WorkloadResult result;
   try {
-    result = ringside::run_workload(spec, [&] {
-      if (!wait_go) return;
-      if (!writev_all(STDOUT_FILENO, fmt::format("ready {}\n", ::getpid())))
-        throw ringside::WorkloadAborted("stdout closed before ready");
-      if (!ringside::workload_detail::wait_for_go(STDIN_FILENO))
-        throw ringside::WorkloadAborted("stdin closed before go");
-    });
+    result = ringside::run_workload(
+        spec,
+        [&] {
+          if (!wait_go) return;
+          if (!writev_all(STDOUT_FILENO, fmt::format("ready {}\n", ::getpid())))
+            throw ringside::WorkloadAborted("stdout closed before ready");
+          if (!ringside::workload_detail::wait_for_go(STDIN_FILENO))
+            throw ringside::WorkloadAborted("stdin closed before go");
+        },
+        [&] {
+          // every op issued, every thread parked: say so, then hold still until the tracer has
+          // stopped (it closes our stdin), so nothing after the window is traced
+          if (!wait_go) return;
+          writev_all(STDOUT_FILENO, "done\n");
+          ringside::workload_detail::wait_for_eof(STDIN_FILENO);
+        });
   } catch (const ringside::WorkloadAborted& e) {
     return fail(e.what(), kExitNoGo);
   } catch (const std::exception& e) {

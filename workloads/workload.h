@@ -21,19 +21,28 @@
 
 namespace ringside {
 
-// What a workload issues per op (one traced call each; mixed cycles through write/openat/getppid).
-enum class WorkloadKind : uint8_t { write, openat, getppid, exec, connect, mixed };
+// What a workload issues per op: write, openat, getppid, execve (exec, by a forked child) or
+// connect — one syscall each; files — openat + unlinkat of a name of a chosen length; calls —
+// one call of ringside_workload_call(); alloc — malloc, calloc, realloc, free, free; mixed — a
+// weighted cycle of the others.
+enum class WorkloadKind : uint8_t { write, openat, getppid, exec, connect, files, calls, alloc, mixed };
 template <>
 struct EnumNames<WorkloadKind> {
-  static constexpr std::array<std::pair<WorkloadKind, std::string_view>, 6> table = {{
+  static constexpr std::array<std::pair<WorkloadKind, std::string_view>, 9> table = {{
       {WorkloadKind::write, "write"},
       {WorkloadKind::openat, "openat"},
       {WorkloadKind::getppid, "getppid"},
       {WorkloadKind::exec, "exec"},
       {WorkloadKind::connect, "connect"},
+      {WorkloadKind::files, "files"},
+      {WorkloadKind::calls, "calls"},
+      {WorkloadKind::alloc, "alloc"},
       {WorkloadKind::mixed, "mixed"},
   }};
 };
+
+// The function the calls workload calls once per op (function_timing's default target).
+inline constexpr const char* kWorkloadCallSymbol = "ringside_workload_call";
 
 struct WorkloadSpec {
   WorkloadKind kind = WorkloadKind::write;
@@ -43,13 +52,16 @@ struct WorkloadSpec {
   uint64_t ops = 0;           // exact total across threads; 0 = run for duration_s
   double burst_on_ms = 0;     // both 0 = no bursts; else issue during ON, idle during OFF
   double burst_off_ms = 0;
-  std::map<std::string, int> mix;  // mixed only: syscall -> weight; empty = 70/20/10
+  std::map<std::string, int> mix;  // mixed only: kind -> weight; empty = write 70/openat 20/getppid 10
+  uint32_t path_bytes = 0;         // files: every name this long (0 = a cycle of lengths, 0 to 300)
+  uint32_t write_bytes = 64;       // write: bytes per write (≥ 16: the buffer starts with a timestamp tag)
 };
 
-// Ground truth of one run. `ops` counts ops attempted; by_syscall counts every op whose
-// syscall entered the kernel, including the ones that failed (those are also counted in
-// `errors`), because the tracepoint fires for them all. The only ops with no syscall are
-// a connect whose socket() failed or an exec whose clone() failed (errors, not counted).
+// Ground truth of one run. `ops` counts ops attempted; by_syscall counts every traced call the
+// ops made — syscalls that entered the kernel (including failing ones, which are also counted in
+// `errors`: the tracepoint fires for them all), calls of ringside_workload_call ("call"), and of
+// malloc/calloc/realloc/free. The only ops with no call are a connect whose socket() failed or
+// an exec whose clone() failed (errors, not counted).
 struct WorkloadResult {
   WorkloadKind kind = WorkloadKind::write;
   int threads = 1;
@@ -70,10 +82,13 @@ struct WorkloadResult {
 // Throws std::invalid_argument with a one-line lowercase reason.
 void validate(const WorkloadSpec& spec);
 
-// Syscall names the tracer must attach to: {"write"}, {"execve"} for exec, mixed → its kinds.
+// Syscall names a syscall tracer attaches to for this workload: {"write"}, {"execve"} for exec,
+// {"openat","unlinkat"} for files, none for calls/alloc, mixed → its kinds'.
 std::vector<std::string> traced_syscalls(const WorkloadSpec& spec);
+// Every traced call the workload counts in by_syscall (syscalls and function calls).
+std::vector<std::string> traced_calls(const WorkloadSpec& spec);
 
-// exec's traced syscall is issued by forked children, so the tracer must follow them.
+// exec's traced syscall is issued by forked children (also in a mix), so the tracer must follow them.
 bool needs_follow_children(const WorkloadSpec& spec);
 
 // The mixed kind's weights with the default (write 70, openat 20, getppid 10) filled in.
@@ -94,7 +109,10 @@ struct WorkloadAborted : std::runtime_error {
 };
 
 // Validates, sets everything up (threads, fds, listener), calls on_ready() and starts
-// issuing when it returns; returns the ground truth once every thread is done.
-WorkloadResult run_workload(const WorkloadSpec& spec, const std::function<void()>& on_ready);
+// issuing when it returns. Once every thread has issued its last op (and before any of them
+// exits or anything else runs), calls on_done(): the tracer can stop on an exact window. Returns
+// the ground truth once every thread is done.
+WorkloadResult run_workload(const WorkloadSpec& spec, const std::function<void()>& on_ready,
+                            const std::function<void()>& on_done = {});
 
 }  // namespace ringside

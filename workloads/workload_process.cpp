@@ -171,6 +171,19 @@ void WorkloadProcess::go() {
     throw std::runtime_error(fmt::format("workload exited before go: {}", stderr_tail()));
 }
 
+void WorkloadProcess::wait_done(std::chrono::milliseconds timeout) {
+  if (child_ <= 0) throw std::runtime_error("workload was already waited for");
+  const auto deadline = deadline_after(timeout);
+  while (output_.find("done\n") == std::string::npos) {
+    const int got = read_some(stdout_.get(), output_, deadline);
+    if (got == 0) fail("before done", reap(std::exchange(child_, -1)));
+    if (got < 0) {
+      kill_and_reap();
+      throw std::runtime_error(fmt::format("workload not done after {} ms, killed it", timeout.count()));
+    }
+  }
+}
+
 WorkloadResult WorkloadProcess::wait(std::chrono::milliseconds timeout) {
   if (child_ <= 0) throw std::runtime_error("workload was already waited for");
   stdin_.reset();  // EOF after "go": the child reads nothing more (and exits 3 without go)

@@ -3,6 +3,7 @@
 //   auto child = WorkloadProcess::spawn(spec);  // set up; returns once it printed "ready <pid>"
 //   attach_tracer(child.pid());                 // nothing traced has been issued yet
 //   child.go();                                 // the child starts issuing
+//   child.wait_done();                          // every op issued; stop tracing here
 //   WorkloadResult truth = child.wait();        // its ground-truth JSON line
 //
 // The child gets its own stdin (a socket, so go() never raises SIGPIPE) and stdout pipe;
@@ -50,6 +51,11 @@ class WorkloadProcess {
 
   // Tells the child to start issuing; throws std::runtime_error if it already exited.
   void go();
+
+  // Waits until the child has issued every op and holds still (its "done" line): stop tracing
+  // now and the window holds exactly the workload's ops. Throws std::runtime_error when the
+  // child exits or the timeout passes first (the child is killed).
+  void wait_done(std::chrono::milliseconds timeout = std::chrono::milliseconds::max());
 
   // Closes the child's stdin, reads its output to EOF, reaps it and parses the result line.
   // Throws std::runtime_error on a timeout (the child is killed), a non-zero exit or bad

@@ -7,18 +7,15 @@
 #include <numeric>
 #include <span>
 
+#include "syscall_ops.h"
 #include "workload.h"
 
 namespace ringside {
 namespace {
 
-constexpr std::string_view kMixable[] = {"write", "openat", "getppid"};
 constexpr int kMaxThreads = 256;
 constexpr int kMaxMixCycle = 10000;  // ops in one weighted round-robin cycle
 
-bool is_one_of(std::string_view name, std::span<const std::string_view> names) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
 
 // A burst time in ms: a finite number > 0 (the value grammar's).
 double burst_ms(std::string_view text, std::string_view what) {
@@ -48,12 +45,16 @@ void validate(const WorkloadSpec& spec) {
   if (!no_burst && !good_burst)
     throw std::invalid_argument(fmt::format("burst on and off must both be > 0 ms, got {}:{}",
                                             spec.burst_on_ms, spec.burst_off_ms));
+  if (spec.write_bytes < 16 || spec.write_bytes > 65536)
+    throw std::invalid_argument(fmt::format("write bytes must be 16..65536, got {}", spec.write_bytes));
+  if (spec.path_bytes > 4096) throw std::invalid_argument(fmt::format("path bytes must be 0..4096, got {}", spec.path_bytes));
   if (!spec.mix.empty() && spec.kind != WorkloadKind::mixed)
     throw std::invalid_argument("a mix only applies to the mixed kind");
   int64_t total = 0, divisor = 0;
   for (const auto& [name, weight] : spec.mix) {
-    if (!is_one_of(name, kMixable))
-      throw std::invalid_argument(fmt::format("mix kind '{}' is not one of write|openat|getppid", name));
+    const auto kind = parse_enum<WorkloadKind>(name);
+    if (!kind || *kind == WorkloadKind::mixed)
+      throw std::invalid_argument(fmt::format("mix kind '{}' is not a workload kind (mixed aside)", name));
     if (weight < 0) throw std::invalid_argument(fmt::format("mix weight for {} is negative", name));
     total += weight;
     divisor = std::gcd(divisor, int64_t{weight});
@@ -63,16 +64,33 @@ void validate(const WorkloadSpec& spec) {
     throw std::invalid_argument(fmt::format("mix weights reduce to a cycle over {} ops", kMaxMixCycle));
 }
 
-std::vector<std::string> traced_syscalls(const WorkloadSpec& spec) {
-  if (spec.kind == WorkloadKind::exec) return {"execve"};
-  if (spec.kind != WorkloadKind::mixed) return {std::string(to_string(spec.kind))};
-  std::vector<std::string> names;
+std::vector<std::string> traced_calls(const WorkloadSpec& spec) {
+  std::vector<WorkloadKind> kinds;
+  if (spec.kind != WorkloadKind::mixed) kinds.push_back(spec.kind);
   for (const auto& [name, weight] : effective_mix(spec))
-    if (weight > 0) names.push_back(name);
+    if (weight > 0) kinds.push_back(*parse_enum<WorkloadKind>(name));
+  std::vector<std::string> names;
+  for (WorkloadKind k : kinds)
+    for (workload_detail::Call c : workload_detail::calls_of(k)) {
+      const std::string name(workload_detail::call_name(c));
+      if (std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+    }
   return names;
 }
 
-bool needs_follow_children(const WorkloadSpec& spec) { return spec.kind == WorkloadKind::exec; }
+std::vector<std::string> traced_syscalls(const WorkloadSpec& spec) {
+  using workload_detail::Call;
+  std::vector<std::string> names;
+  for (const std::string& name : traced_calls(spec))
+    for (Call c : {Call::write, Call::openat, Call::getppid, Call::execve, Call::connect, Call::unlinkat})
+      if (name == workload_detail::call_name(c)) names.push_back(name);
+  return names;
+}
+
+bool needs_follow_children(const WorkloadSpec& spec) {
+  const auto calls = traced_calls(spec);
+  return std::find(calls.begin(), calls.end(), "execve") != calls.end();
+}
 
 uint64_t parse_workload_ops(std::string_view text) {
   uint64_t ops = 0;
@@ -122,6 +140,8 @@ std::vector<std::string> to_args(const WorkloadSpec& spec) {
   }
   if (spec.burst_on_ms > 0 || spec.burst_off_ms > 0)
     args.insert(args.end(), {"--burst", fmt::format("{}:{}", spec.burst_on_ms, spec.burst_off_ms)});
+  if (spec.path_bytes > 0) args.insert(args.end(), {"--path-bytes", std::to_string(spec.path_bytes)});
+  if (spec.write_bytes != 64) args.insert(args.end(), {"--write-bytes", std::to_string(spec.write_bytes)});
   if (!spec.mix.empty()) {
     std::string mix;
     for (const auto& [name, weight] : spec.mix) mix += fmt::format("{}{}:{}", mix.empty() ? "" : ",", name, weight);

@@ -43,4 +43,10 @@ std::vector<int> parse_syscall_list(const std::vector<std::string>& names) {
   return out;
 }
 
+std::vector<int> all_syscalls() {
+  std::vector<int> out;
+  for (const auto& e : kTable) out.push_back(e.nr);
+  return out;
+}
+
 }  // namespace ringside

@@ -13,5 +13,7 @@ std::optional<int> syscall_number(std::string_view name);
 std::string syscall_name(int nr);
 // Parses "write,openat" into numbers; throws UsageError("unknown syscall 'wrte'") on a bad name.
 std::vector<int> parse_syscall_list(const std::vector<std::string>& names);
+// Every x86_64 syscall number the table names.
+std::vector<int> all_syscalls();
 
 }  // namespace ringside

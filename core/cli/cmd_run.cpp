@@ -77,6 +77,8 @@ std::vector<RunOptions> combinations(const OptionFlags& flags, const RunOptions&
 
 int run_run(RunArgs& a) {
   RunOptions base = a.flags.resolve({"--transport", "--wakeup"});
+  if (!a.flags.given("run.workload")) default_workload_for_programs(base);
+  complete_program_options(base);
   const std::vector<Phase> phases = parse_phases(a.phases).value_or_throw("--phases");
   std::vector<RunOptions> combos = combinations(a.flags, base);
   std::optional<Scenario> scenario;
@@ -126,11 +128,13 @@ Subcommand register_run(CLI::App& root) {
   CLI::App* app = root.add_subcommand("run", "measure the pipeline's cost on a synthetic workload (the main job)");
   a->flags.add_config(app);
   a->flags.add(app, OptionGroup::workload);
+  a->flags.add(app, OptionGroup::programs);
   a->flags.add(app, OptionGroup::pipeline);
   a->flags.add(app, OptionGroup::governor);
   a->flags.add_out(app, "ringside-out");
   app->add_option("--phases", a->phases,
-                  "phases per round: baseline,floor,bare,traced (bare = counting-only libbpf consumer)");
+                  "phases per round: baseline,floor,bare,aggregate,traced (bare = the lean counting consumer, "
+                  "aggregate = the programs counting in the kernel)");
   app->add_option("--scenario", a->scenario, "governor: validate the auto-disable governor (must fire / must not fire)");
   app->add_flag("--no-report", a->no_report, "write results.json only (no report.md/html)");
   app->add_flag("--enforce-budget", a->enforce_budget, "exit 1 when the tracer is over the CPU budget");

@@ -25,7 +25,7 @@ extern "C" {
 namespace ringside {
 namespace {
 
-constexpr uint32_t kRingRecordBytes = sizeof(rs_syscall_event) + 8;  // record + ring buffer header
+constexpr double kFallbackRecordBytes = sizeof(rs_syscall_event);  // when no record was received
 
 struct SweepArgs {
   OptionFlags flags;
@@ -47,6 +47,8 @@ bool is_bad(const SweepPoint& p) { return p.dropped > 0 || !p.within_budget; }
 
 int run_sweep(SweepArgs& a) {
   RunOptions o = a.flags.resolve();
+  if (!a.flags.given("run.workload")) default_workload_for_programs(o);
+  complete_program_options(o);
   // a sweep has many rungs: shorter defaults, unless the flags or the config file say otherwise
   if (!a.flags.given("run.duration_s")) o.duration_s = 2;
   if (!a.flags.given("run.repeat")) o.repeat = 3;
@@ -131,7 +133,13 @@ int run_sweep(SweepArgs& a) {
   sweep.kernel_ns_per_event = ns_per_event_from_slope(sweep.kernel, probe.cpus);
   sweep.user_ns_per_event = ns_per_event_from_slope(sweep.user, probe.cpus);
   sweep.max_rate_within_budget = rate_at_budget(sweep.total, o.budget_pct);
-  if (burst_rate > 0) sweep.ring_recommendation = ring_for_burst(burst_rate, burst_s, drain, kRingRecordBytes);
+  // what one event takes in the ring: the records measured (mean, with its 8-byte ring header)
+  uint64_t bytes = 0, received = 0;
+  for (const Summary& sum : sweep.summaries)
+    for (const ProgramSummary& p : sum.programs) bytes += p.record_bytes, received += p.events.received;
+  sweep.record_bytes = received ? static_cast<double>(bytes) / static_cast<double>(received) : kFallbackRecordBytes;
+  const auto slot = static_cast<uint32_t>(std::ceil(sweep.record_bytes)) + 8;
+  if (burst_rate > 0) sweep.ring_recommendation = ring_for_burst(burst_rate, burst_s, drain, slot);
   if (plan_rate > 0) {
     const double pct = predict_pct(sweep.total, plan_rate, probe.cpus, plan_cpus);
     sweep.plan = SweepPlan{plan_rate, plan_cpus, pct, pct <= o.budget_pct};
@@ -158,6 +166,7 @@ Subcommand register_sweep(CLI::App& root) {
   CLI::App* app = root.add_subcommand("sweep", "capacity planning: a ladder of event rates and the cost model");
   a->flags.add_config(app);
   a->flags.add(app, OptionGroup::workload);
+  a->flags.add(app, OptionGroup::programs);
   a->flags.add(app, OptionGroup::pipeline);
   a->flags.add_out(app, "ringside-sweep");
   app->add_option("--rates", a->rates, "comma-separated rates (1k,10k,…,max)");

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <fstream>
 #include <thread>
 
@@ -60,7 +61,13 @@ int run_trace(TraceArgs& a) {
   RunOptions o = a.flags.resolve();
   const double duration_s = parse_number(a.duration, 0, 366 * 86400.0).value_or_throw("--duration");
   std::vector<pid_t> pids = parse_pids(a.pids);
-  std::vector<int> nrs = parse_syscall_list(a.syscalls);
+  const bool taps = std::find(o.programs.begin(), o.programs.end(), ProgramId::syscall_tap) != o.programs.end();
+  if (!a.syscalls.empty() && !taps) throw UsageError("--syscalls: only syscall_tap traces syscalls (--program)");
+  // syscall_tap without --syscalls: every syscall of the traced processes
+  const std::vector<int> nrs = !taps ? std::vector<int>{} : a.syscalls.empty() ? all_syscalls() : parse_syscall_list(a.syscalls);
+  const bool timing = std::find(o.programs.begin(), o.programs.end(), ProgramId::function_timing) != o.programs.end();
+  if (timing && o.function.empty()) throw UsageError("function_timing needs --function PATH:SYMBOL");
+  complete_program_options(o);
   const Prepared env = prepare_bpf_command(o);
   const ProbeReport& probe = env.probe;
   const SessionConfig sc = session_config(o, nrs, a.follow_children, env.sink);
@@ -69,8 +76,9 @@ int run_trace(TraceArgs& a) {
   session.start();
   const std::string caps = drop_capabilities_after_attach(KeepCaps::none, session.any_map_fd());
   if (!a.ready_file.empty()) std::ofstream(a.ready_file) << getpid() << '\n';
-  fmt::print(stderr, "ringside: tracing {} pid(s), {} syscall(s) via {} ({}, wakeup {})\n", pids.size(), nrs.size(),
-             to_string(o.pipeline.transport), to_string(o.pipeline.hook), to_string(o.pipeline.wakeup));
+  fmt::print(stderr, "ringside: tracing {} pid(s) with {} via {} (wakeup {}{})\n", pids.size(), join_names(o.programs),
+             to_string(o.pipeline.transport), to_string(o.pipeline.wakeup),
+             taps ? fmt::format(", {} syscall(s) on {}", nrs.size(), to_string(o.pipeline.hook)) : "");
 
   const uint64_t t0 = now_ns();
   const Progress progress;
@@ -105,12 +113,13 @@ int run_trace(TraceArgs& a) {
   r.command = "trace";
   r.host = host_of(probe, o.pipeline);
   r.host.capabilities_after_attach = caps;
-  TraceScenario scenario{{pids.begin(), pids.end()}, a.syscalls, duration_s, why};
+  TraceScenario scenario{{pids.begin(), pids.end()}, o.programs, a.syscalls, duration_s, why};
   r.scenario = scenario;
   Summary s;
-  s.events = event_counts(rep, sc, std::nullopt);
+  s.events = event_counts(rep, sc, nullptr);
   s.latency = StageLatency::of(rep.aggregate.merged_stages());
   s.cpu = cpu_cost(rep.total, s.events.received + s.events.dropped_total(), probe.cpus, o.budget_pct);
+  s.programs = program_summaries(rep, sc, nullptr);
   r.summary = s;
   write_results(*env.out, r);
   print_trace_summary(scenario, s);
@@ -124,11 +133,13 @@ Subcommand register_trace(CLI::App& root) {
   auto a = std::make_shared<TraceArgs>();
   CLI::App* app = root.add_subcommand("trace", "trace syscalls of running processes through the full pipeline");
   app->add_option("--pid", a->pids, "process id(s) to trace")->required()->delimiter(',');
-  app->add_option("--syscalls", a->syscalls, "syscall name(s), e.g. write,openat")->required()->delimiter(',');
+  app->add_option("--syscalls", a->syscalls, "syscall_tap: syscall name(s), e.g. write,openat (default: every syscall)")
+      ->delimiter(',');
   app->add_option("--duration", a->duration, "stop after S seconds (default: when the pids exit)");
   app->add_option("--ready-file", a->ready_file, "created once programs are attached and counting");
   app->add_flag("--follow-children", a->follow_children, "also trace processes the targets fork");
   a->flags.add_config(app);
+  a->flags.add(app, OptionGroup::programs);
   a->flags.add(app, OptionGroup::pipeline);
   a->flags.add_out(app, "ringside-out");
   return {app, [a] { return run_trace(*a); }};

@@ -42,9 +42,30 @@ const std::vector<OptionSpec> kSpecs = {
     {"agent.ebpf.enabled", "", G::ebpf, "", "true or false", true, false,
      [](RunOptions& o, std::string_view t) { return set(o.ebpf_enabled, parse_bool(t)); },
      [](const RunOptions& o) { return boolean(o.ebpf_enabled); }},
-    {"agent.ebpf.programs", "", G::ebpf, "", "a list of program names", false, true,
+    {"agent.ebpf.programs", "--program", G::programs,
+     "program(s) to run: syscall_tap, file_ops, exec, tcp_connect, function_timing, memory_alloc (default syscall_tap)",
+     "a list of program names", false, true,
      [](RunOptions& o, std::string_view t) { return set(o.programs, parse_list(t, parse_enum<ProgramId>)); },
      [](const RunOptions& o) { return join_names(o.programs); }},
+    {"agent.ebpf.function", "--function", G::programs,
+     "function_timing: PATH:SYMBOL to time (default: the calls workload's ringside_workload_call)",
+     "PATH:SYMBOL, or empty", false, false,
+     [](RunOptions& o, std::string_view t) -> Error {
+       if (!t.empty() && (t.find(':') == std::string_view::npos || t.front() == ':' || t.back() == ':'))
+         return fmt::format("expected PATH:SYMBOL, got '{}'", t);
+       o.function = std::string(t);
+       return std::nullopt;
+     },
+     [](const RunOptions& o) { return o.function; }},
+    {"agent.ebpf.payload_bytes", "--payload-bytes", G::programs,
+     "syscall_tap: bytes of each write's buffer a record carries (0..256); file_ops: the files workload's name length",
+     "an integer in 0..4096", false, false,
+     [](RunOptions& o, std::string_view t) { return set(o.payload_bytes, parse_count(t, 0, 4096)); },
+     [](const RunOptions& o) { return num(uint64_t{o.payload_bytes}); }},
+    {"agent.ebpf.rings", "--rings", G::pipeline, "several programs: shared (one ring) or per-program (default shared)",
+     "shared or per-program", false, false,
+     [](RunOptions& o, std::string_view t) { return set(o.pipeline.rings, parse_enum<RingLayout>(t)); },
+     [](const RunOptions& o) { return std::string(to_string(o.pipeline.rings)); }},
     {"agent.ebpf.transport", "--transport", G::pipeline, "ringbuf|perfbuf (default ringbuf)", "ringbuf or perfbuf",
      false, false, [](RunOptions& o, std::string_view t) { return set(o.pipeline.transport, parse_enum<Transport>(t)); },
      [](const RunOptions& o) { return std::string(to_string(o.pipeline.transport)); }},
@@ -119,7 +140,8 @@ const std::vector<OptionSpec> kSpecs = {
        return set(o.pipeline.inject_handler_delay_ns, parse_count(t, 0, 1'000'000'000));
      },
      [](const RunOptions& o) { return num(o.pipeline.inject_handler_delay_ns); }},
-    {"run.workload", "--workload", G::workload, "write|openat|getppid|exec|connect|mixed (default write)",
+    {"run.workload", "--workload", G::workload,
+     "write|openat|getppid|exec|connect|files|calls|alloc|mixed (default: the programs' own workload)",
      "a workload name", false, false,
      [](RunOptions& o, std::string_view t) { return set(o.workload, parse_enum<WorkloadKind>(t)); },
      [](const RunOptions& o) { return std::string(to_string(o.workload)); }},

@@ -12,7 +12,7 @@
 
 namespace ringside {
 
-enum class OptionGroup : uint8_t { ebpf, governor, pipeline, workload, out };
+enum class OptionGroup : uint8_t { ebpf, programs, governor, pipeline, workload, out };
 
 struct OptionSpec {
   std::string_view key;     // "agent.pipeline.workers"

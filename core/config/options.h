@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,7 @@ struct PipelineOptions {
   bool pin = false;
   std::string sink;                      // JSON-lines raw events, empty = off
   uint64_t inject_handler_delay_ns = 0;  // testing aid for the gate
+  RingLayout rings = RingLayout::shared;  // several programs: one ring, or one each
   bool operator==(const PipelineOptions&) const = default;
 };
 
@@ -49,6 +51,9 @@ struct RunOptions {
   std::string out = "ringside-out";
   bool ebpf_enabled = true;
   std::vector<ProgramId> programs = {ProgramId::syscall_tap};
+  std::string function;        // function_timing: PATH:SYMBOL ("" = the calls workload's function)
+  uint32_t payload_bytes = 0;  // syscall_tap: bytes of each write's buffer a record carries; files: name length
+  std::map<std::string, int> mix;  // mixed workload weights (set from the programs when empty)
   PipelineOptions pipeline;
   GovernorOptions governor;
   bool operator==(const RunOptions&) const = default;

@@ -16,10 +16,13 @@ namespace ringside {
 enum class Transport : uint8_t { ringbuf, perfbuf };
 enum class Hook : uint8_t { raw_tp, tracepoint };
 enum class QueuePolicy : uint8_t { drop, block };
-// One phase of a `run` round: nothing attached, the hooks alone, the lean consumer, the pipeline.
-enum class Phase : uint8_t { baseline, floor, bare, traced };
+// One phase of a `run` round: nothing attached, the hooks alone, the lean consumer, the programs
+// counting in the kernel (no records), the pipeline.
+enum class Phase : uint8_t { baseline, floor, bare, aggregate, traced };
+// Several programs: one ring for all, or one ring each (one wait over them either way).
+enum class RingLayout : uint8_t { shared, per_program };
 // The catalog of reference programs (core/programs/registry.cpp).
-enum class ProgramId : uint8_t { syscall_tap };
+enum class ProgramId : uint8_t { syscall_tap, file_ops, exec, tcp_connect, function_timing, memory_alloc };
 
 template <>
 struct EnumNames<Transport> {
@@ -38,13 +41,27 @@ struct EnumNames<QueuePolicy> {
 };
 template <>
 struct EnumNames<Phase> {
-  static constexpr std::array<std::pair<Phase, std::string_view>, 4> table = {
-      {{Phase::baseline, "baseline"}, {Phase::floor, "floor"}, {Phase::bare, "bare"}, {Phase::traced, "traced"}}};
+  static constexpr std::array<std::pair<Phase, std::string_view>, 5> table = {{{Phase::baseline, "baseline"},
+                                                                              {Phase::floor, "floor"},
+                                                                              {Phase::bare, "bare"},
+                                                                              {Phase::aggregate, "aggregate"},
+                                                                              {Phase::traced, "traced"}}};
+};
+template <>
+struct EnumNames<RingLayout> {
+  static constexpr std::array<std::pair<RingLayout, std::string_view>, 2> table = {
+      {{RingLayout::shared, "shared"}, {RingLayout::per_program, "per-program"}}};
 };
 template <>
 struct EnumNames<ProgramId> {
-  static constexpr std::array<std::pair<ProgramId, std::string_view>, 1> table = {
-      {{ProgramId::syscall_tap, "syscall_tap"}}};
+  static constexpr std::array<std::pair<ProgramId, std::string_view>, 6> table = {{
+      {ProgramId::syscall_tap, "syscall_tap"},
+      {ProgramId::file_ops, "file_ops"},
+      {ProgramId::exec, "exec"},
+      {ProgramId::tcp_connect, "tcp_connect"},
+      {ProgramId::function_timing, "function_timing"},
+      {ProgramId::memory_alloc, "memory_alloc"},
+  }};
 };
 
 // When the kernel wakes the reader: "every" record, "adaptive" (when the reader has caught up:

@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 extern "C" {
 #include <linux/types.h>
 
@@ -80,6 +82,46 @@ uint32_t rodata_wakeup(const WakeupPolicy& w) {
     case WakeupPolicy::Kind::adaptive: break;
   }
   return RS_WAKEUP_ADAPTIVE;
+}
+
+std::vector<KindCount> read_aggregate(int agg_fd, uint16_t kinds) {
+  const int ncpu = std::max(libbpf_num_possible_cpus(), 1);
+  std::vector<rs_agg> per_cpu(static_cast<size_t>(ncpu));
+  std::vector<KindCount> out(kinds);
+  for (uint32_t k = 0; k < kinds && k < RS_AGG_KINDS; ++k) {
+    if (bpf_map_lookup_elem(agg_fd, &k, per_cpu.data())) throw std::runtime_error("failed to read aggregates: " + err_text(errno));
+    for (const rs_agg& a : per_cpu) {
+      out[k].count += a.count;
+      out[k].bytes += a.bytes;
+    }
+  }
+  return out;
+}
+
+std::string load_failure(const char* name, int err, const std::string& log) {
+  std::string out = fmt::format("failed to load {}: {}", name, err_text(err));
+  // libbpf brackets the verifier's log: keep its last lines (the verdict and what led to it)
+  const auto end = log.rfind("-- END PROG LOAD LOG --");
+  const auto begin = log.rfind("-- BEGIN PROG LOAD LOG --", end);
+  if (end == std::string::npos || begin == std::string::npos) return out;
+  std::vector<std::string> lines;
+  std::size_t at = log.find('\n', begin);
+  while (at != std::string::npos && at < end) {
+    const std::size_t next = log.find('\n', at + 1);
+    std::string line = log.substr(at + 1, (next == std::string::npos ? end : next) - at - 1);
+    if (!line.empty() && line.find("-- END") == std::string::npos && line.rfind("processed ", 0) != 0) lines.push_back(line);
+    at = next;
+  }
+  if (lines.empty()) return out;
+  const std::size_t keep = std::min<std::size_t>(lines.size(), 3);
+  std::string tail;
+  for (std::size_t i = lines.size() - keep; i < lines.size(); ++i) tail += (tail.empty() ? "" : " | ") + lines[i];
+  return fmt::format("failed to load {}: the verifier rejected it; last verifier lines: {}", name, tail);
+}
+
+bpf_link* attach_uprobe(bpf_program* prog, pid_t pid, const std::string& path, const std::string& symbol, bool ret) {
+  LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = ret, .func_name = symbol.c_str());
+  return bpf_program__attach_uprobe_opts(prog, pid, path.c_str(), 0, &opts);
 }
 
 }  // namespace ringside

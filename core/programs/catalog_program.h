@@ -24,6 +24,11 @@ std::vector<ProgRuntime> read_runtime(const std::vector<bpf_program*>& programs)
 void configure_events_map(bpf_map* events, const LoadOptions& o);
 void reuse_map(bpf_map* map, int fd, const char* what);
 uint32_t rodata_wakeup(const WakeupPolicy& w);
+std::vector<KindCount> read_aggregate(int agg_fd, uint16_t kinds);
+// "failed to load X: <reason>", with the verifier's last lines when it rejected a program.
+std::string load_failure(const char* name, int err, const std::string& libbpf_log);
+// Attaches a uprobe (or uretprobe) on `symbol` of the ELF `path` in process `pid` (-1: all).
+bpf_link* attach_uprobe(bpf_program* prog, pid_t pid, const std::string& path, const std::string& symbol, bool ret);
 
 template <class Skel>
 class CatalogProgram : public LoadedProgram {
@@ -51,12 +56,16 @@ class CatalogProgram : public LoadedProgram {
     __atomic_store_n(&skel_->data->rs_sample_every, n < 1 ? 1 : n, __ATOMIC_RELEASE);
   }
   uint32_t sample_every() const override { return __atomic_load_n(&skel_->data->rs_sample_every, __ATOMIC_ACQUIRE); }
+  std::vector<KindCount> aggregate_counts() const override {
+    if (!options_.aggregate) return {};
+    return read_aggregate(bpf_map__fd(skel_->maps.rs_agg), kinds_);
+  }
   int events_fd() const override { return bpf_map__fd(skel_->maps.events); }
   int targets_fd() const override { return bpf_map__fd(skel_->maps.targets); }
   int counters_fd() const override { return bpf_map__fd(skel_->maps.counters); }
 
  protected:
-  CatalogProgram(const char* name, const LoadOptions& o) : name_(name), options_(o) {}
+  CatalogProgram(const char* name, uint16_t kinds, const LoadOptions& o) : name_(name), kinds_(kinds), options_(o) {}
 
   // Opens, applies the common and the program's configuration, loads.
   void open_and_load() {
@@ -66,6 +75,7 @@ class CatalogProgram : public LoadedProgram {
     ro->rs_wakeup = rodata_wakeup(options_.wakeup);
     ro->rs_filter_targets = options_.filter_targets ? 1 : 0;
     ro->rs_floor = options_.floor ? 1 : 0;
+    ro->rs_aggregate = options_.aggregate ? 1 : 0;
     configure_events_map(skel_->maps.events, options_);
     ro->rs_wakeup_bytes = uint64_t{options_.wakeup.batch} * 64;  // batch:N = N × 64 bytes pending
     if (options_.reuse_targets_fd >= 0) reuse_map(skel_->maps.targets, options_.reuse_targets_fd, "targets");
@@ -77,8 +87,9 @@ class CatalogProgram : public LoadedProgram {
       followers_ = {skel_->progs.rs_follow_fork, skel_->progs.rs_follow_exit};
       for (bpf_program* f : followers_) activate(f);
     }
-    const int err = Skel::load(skel_.get());
-    if (err) throw std::runtime_error(std::string("failed to load ") + name_ + ": " + err_text(err));
+    int err = 0;
+    const std::string log = capture_libbpf_log([&] { err = Skel::load(skel_.get()); });
+    if (err) throw std::runtime_error(load_failure(name_, err, log));
   }
 
   // Marks a program to be loaded (and accounted); attaching it is attach_all()'s job.
@@ -91,6 +102,7 @@ class CatalogProgram : public LoadedProgram {
   virtual void attach_all(const AttachContext& ctx) = 0;
 
   const char* name_;
+  uint16_t kinds_;
   LoadOptions options_;
   Skeleton<Skel> skel_;
   LinkSet links_;

@@ -39,8 +39,17 @@ struct LoadOptions {
   bool follow_children = false;   // this instance also runs the fork/exit followers
   bool filter_targets = true;     // false: every process
   std::vector<int> syscalls;      // syscall_tap: syscall numbers to record
+  uint32_t payload_bytes = 0;     // syscall_tap: bytes of write's buffer each record carries
+  bool aggregate = false;         // count (and sum sizes) in a BPF map, emit no records
+  std::string function_path;      // function_timing: the binary holding the function
+  std::string function_symbol;    // function_timing: the function
   int reuse_events_fd = -1;       // share another program's ring (one ring for the session)
   int reuse_targets_fd = -1;      // share the session's target set
+};
+
+// Aggregate mode's counts of one kind, summed over CPUs.
+struct KindCount {
+  uint64_t count = 0, bytes = 0;
 };
 
 // The traced processes, for attaching (uprobes attach per process).
@@ -59,6 +68,8 @@ class LoadedProgram {
   [[nodiscard]] virtual std::vector<ProgRuntime> runtime() const = 0;  // the loaded BPF programs
   virtual void set_sample_every(uint32_t n) = 0;  // in-kernel 1/N sampling, effective at once
   [[nodiscard]] virtual uint32_t sample_every() const = 0;
+  // Aggregate mode: what the program counted, by kind (empty when it streams).
+  [[nodiscard]] virtual std::vector<KindCount> aggregate_counts() const = 0;
   [[nodiscard]] virtual int events_fd() const = 0;
   [[nodiscard]] virtual int targets_fd() const = 0;
   [[nodiscard]] virtual int counters_fd() const = 0;
@@ -67,17 +78,28 @@ class LoadedProgram {
 struct ProgramSpec {
   ProgramId id;
   std::string_view summary;
-  WorkloadKind default_workload;
-  // How the pipeline recognises this program's records.
-  ProgramFormat (*format)();
+  WorkloadKind default_workload;  // the workload whose ground truth this program is checked against
+  uint16_t kinds = 1;             // record kinds (rs_hdr.kind < kinds)
+  bool takes_payload = false;     // --payload-bytes changes its records
+  bool aggregates = false;        // has an aggregate (count-in-the-kernel) mode
+  bool follows_children = false;  // its events come from the traced process's children
+  bool needs_function = false;    // attaches to --function PATH:SYMBOL
+  const char* kinds_key = "by_kind";  // what results call its per-kind counts (by_syscall, by_function)
+  // How the pipeline recognises this program's records under `options`.
+  ProgramFormat (*format)(const LoadOptions& options);
   // Opens, configures and loads; throws std::runtime_error ("failed to load syscall_tap: ...").
   std::unique_ptr<LoadedProgram> (*load)(const LoadOptions& options);
-  // The events the workload's ground truth says this program must see under `options`.
-  uint64_t (*expected)(const WorkloadResult& truth, const LoadOptions& options);
-  // The display name of a record kind ("write" for syscall 1).
+  // The display name of a record kind ("write" for syscall 1), also the key the workload counts
+  // it under in its ground truth.
   std::string (*kind_name)(uint16_t kind);
+  // Whether a record kind is recorded under `options` (syscall_tap: only the syscalls asked for).
+  bool (*records_kind)(uint16_t kind, const LoadOptions& options) = nullptr;
 };
 
 [[nodiscard]] std::string_view name_of(const ProgramSpec& spec);
+
+// The events the workload's ground truth promises `spec` under `options`: every kind it records,
+// counted under the kind's name.
+[[nodiscard]] uint64_t expected_events(const ProgramSpec& spec, const WorkloadResult& truth, const LoadOptions& options);
 
 }  // namespace ringside

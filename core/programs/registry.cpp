@@ -6,11 +6,22 @@
 namespace ringside {
 namespace {
 
-const std::array<const ProgramSpec*, 1> kCatalog = {&kSyscallTapSpec};
+const std::array<const ProgramSpec*, 6> kCatalog = {&kSyscallTapSpec,  &kFileOpsSpec,        &kExecSpec,
+                                                   &kTcpConnectSpec, &kFunctionTimingSpec, &kMemoryAllocSpec};
 
 }  // namespace
 
 std::string_view name_of(const ProgramSpec& spec) { return to_string(spec.id); }
+
+uint64_t expected_events(const ProgramSpec& spec, const WorkloadResult& truth, const LoadOptions& options) {
+  uint64_t n = 0;
+  for (uint16_t k = 0; k < spec.kinds; ++k) {
+    if (spec.records_kind && !spec.records_kind(k, options)) continue;
+    const auto it = truth.by_syscall.find(spec.kind_name(k));
+    if (it != truth.by_syscall.end()) n += it->second;
+  }
+  return n;
+}
 
 const ProgramSpec& program_spec(ProgramId id) {
   for (const ProgramSpec* s : kCatalog)

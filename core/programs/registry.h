@@ -8,7 +8,8 @@
 
 namespace ringside {
 
-extern const ProgramSpec kSyscallTapSpec;
+extern const ProgramSpec kSyscallTapSpec, kFileOpsSpec, kExecSpec, kTcpConnectSpec, kFunctionTimingSpec,
+    kMemoryAllocSpec;
 
 [[nodiscard]] const ProgramSpec& program_spec(ProgramId id);
 [[nodiscard]] std::span<const ProgramSpec* const> catalog();

@@ -32,6 +32,17 @@ void print_latency_table(const StageLatency& l) {
   }
 }
 
+void print_programs(const std::vector<ProgramSummary>& programs) {
+  if (programs.size() < 2 && (programs.empty() || programs.front().name == "syscall_tap")) return;
+  fmt::print("{:<16} {:>12} {:>12} {:>10} {:>10} {:>11} {:>11} {:>13} {:>12}\n", "program", "expected", "received",
+             "dropped", "conserved", "bpf ns/ev", "user ns/ev", "bytes avg/max", "e2e p50 ns");
+  for (const ProgramSummary& p : programs)
+    fmt::print("{:<16} {:>12} {:>12} {:>10} {:>10} {:>11.0f} {:>11.0f} {:>13} {:>12}\n", p.name, p.events.expected,
+               p.events.received, p.events.dropped_total(), p.events.conserved() ? "yes" : "NO", p.bpf_ns_per_event(),
+               p.user_ns_per_event(), fmt::format("{:.0f}/{}", p.mean_record_bytes(), p.max_record_bytes),
+               p.latency[Stage::end_to_end].p50);
+}
+
 }  // namespace
 
 Progress::Progress(std::string label) : label_(std::move(label)), tty_(isatty(STDERR_FILENO)) {}
@@ -60,8 +71,14 @@ void print_run_summary(const RunOptions& o, const Summary& s) {
     if (ov.bare)
       fmt::print("{:<10} {:>14.0f} {:>24}   traced keeps {:.1f} % of bare throughput\n", "bare", ov.bare->ops_per_sec,
                  with_ci(ov.bare->slowdown_pct, ov.bare->ci95), ov.traced_vs_bare_pct);
+    if (ov.aggregate)
+      fmt::print("{:<10} {:>14.0f} {:>24}   counting in the kernel: {:.0f} ns/event, {:.3f} % of the machine\n",
+                 "aggregate", ov.aggregate->ops_per_sec, with_ci(ov.aggregate->slowdown_pct, ov.aggregate->ci95),
+                 ov.aggregate_cpu ? ov.aggregate_cpu->kernel_ns_per_event() : 0.0,
+                 ov.aggregate_cpu ? ov.aggregate_cpu->pct_of_machine() : 0.0);
   }
   print_events_line(s.events);
+  print_programs(s.programs);
   print_latency_table(s.latency);
   const CpuCost& c = s.cpu;
   fmt::print("cpu: kernel {:.0f} ns/event, user {:.0f} ns/event; tracer {:.2f} % of the machine (budget {:.2f} %): {}\n",
@@ -78,6 +95,7 @@ void print_trace_summary(const TraceScenario& t, const Summary& s) {
              t.stopped_by, s.events.matched, s.events.received, s.events.dropped_total(), d.kernel_reserve, d.perf_lost,
              d.sampled_out, d.queue_full, d.pool_exhausted, d.malformed, s.latency[Stage::end_to_end].p50,
              s.latency[Stage::end_to_end].p99);
+  print_programs(s.programs);
 }
 
 void print_sweep_point(const SweepPoint& p) {

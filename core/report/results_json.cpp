@@ -14,6 +14,12 @@ json opt(const std::optional<T>& v) {
   return v ? json(*v) : json(nullptr);
 }
 
+json names_of(const std::vector<ProgramId>& ids) {
+  json out = json::array();
+  for (ProgramId id : ids) out.push_back(to_string(id));
+  return out;
+}
+
 json drops_json(const DropCounts& d) {
   return {{"kernel_reserve", d.kernel_reserve}, {"perf_lost", d.perf_lost},           {"sampled_out", d.sampled_out},
           {"queue_full", d.queue_full},         {"pool_exhausted", d.pool_exhausted}, {"malformed", d.malformed}};
@@ -40,13 +46,19 @@ json scenario_json(const RunScenario& s) {
             {"queue_policy", to_string(s.queue_policy)},
             {"ring_bytes", s.ring_bytes},
             {"budget_pct", s.budget_pct},
-            {"governor", s.governor}};
+            {"governor", s.governor},
+            {"programs", names_of(s.programs)},
+            {"payload_bytes", s.payload_bytes}};
   if (s.name) j["name"] = *s.name;
   return j;
 }
 
 json scenario_json(const TraceScenario& s) {
-  return {{"pids", s.pids}, {"syscalls", s.syscalls}, {"duration_s", s.duration_s}, {"stopped_by", s.stopped_by}};
+  return {{"pids", s.pids},
+          {"programs", names_of(s.programs)},
+          {"syscalls", s.syscalls},
+          {"duration_s", s.duration_s},
+          {"stopped_by", s.stopped_by}};
 }
 
 json scenario_json(const MeasureScenario& s) {
@@ -65,6 +77,12 @@ json overhead_json(const Overhead& o) {
     j["floor_slowdown_pct"] = o.floor->slowdown_pct;
     j["floor_ci95"] = pair(o.floor->ci95);
   }
+  if (o.aggregate) {
+    j["aggregate_ops_per_sec"] = o.aggregate->ops_per_sec;
+    j["aggregate_slowdown_pct"] = o.aggregate->slowdown_pct;
+    j["aggregate_ci95"] = pair(o.aggregate->ci95);
+    if (o.aggregate_cpu) j["aggregate_cpu"] = to_json(*o.aggregate_cpu);
+  }
   if (o.bare) {
     j["bare_ops_per_sec"] = o.bare->ops_per_sec;
     j["bare_slowdown_pct"] = o.bare->slowdown_pct;
@@ -78,6 +96,27 @@ json overhead_json(const Overhead& o) {
 json workload_json(const WorkloadSummary& w) {
   return {{"ops", w.ops}, {"ops_per_sec", w.ops_per_sec}, {"target_rate", rate_or_null(w.target_rate)},
           {"worst_lag_ns", w.worst_lag_ns}};
+}
+
+json program_json(const ProgramSummary& p) {
+  json by_prog = json::array();
+  for (const auto& [id, ns] : p.bpf_ns_by_prog) by_prog.push_back({{"id", id}, {"run_time_ns", ns}});
+  return {{"events", to_json(p.events)},
+          {"latency_ns", to_json(p.latency)},
+          {"cpu",
+           {{"bpf_ns", p.bpf_ns},
+            {"bpf_runs", p.bpf_runs},
+            {"kernel_ns_per_event", p.bpf_ns_per_event()},
+            {"bpf_by_prog", by_prog},
+            {"user_ns", p.user_ns},
+            {"user_ns_per_event", p.user_ns_per_event()}}},
+          {"record_bytes", {{"mean", p.mean_record_bytes()}, {"max", p.max_record_bytes}}}};
+}
+
+json programs_json(const std::vector<ProgramSummary>& programs) {
+  json out = json::object();
+  for (const ProgramSummary& p : programs) out[p.name] = program_json(p);
+  return out;
 }
 
 json phase_json(const PhaseRecord& r) {
@@ -94,6 +133,7 @@ json phase_json(const PhaseRecord& r) {
   if (r.latency) j["latency_ns"] = to_json(*r.latency);
   if (r.cpu) j["cpu"] = to_json(*r.cpu);
   if (r.governor) j["governor"] = to_json(*r.governor);
+  if (!r.programs.empty()) j["programs"] = programs_json(r.programs);
   return j;
 }
 
@@ -125,6 +165,7 @@ json sweep_json(const SweepResult& s) {
             {"max_rate_within_budget", opt(s.max_rate_within_budget)},
             {"ring_recommendation", nullptr},
             {"plan", nullptr}};
+  j["record_bytes"] = s.record_bytes;
   if (const auto& r = s.ring_recommendation)
     j["ring_recommendation"] = {{"burst_rate", r->burst_rate},     {"burst_seconds", r->burst_seconds},
                                 {"drain_rate", r->drain_rate},     {"record_bytes", r->record_bytes},
@@ -263,7 +304,7 @@ json to_json(const EventCounts& e) {
             {"dropped", drops_json(e.dropped)},
             {"dropped_total", e.dropped_total()},
             {"conserved", e.conserved()},
-            {"by_syscall", by_kind}};
+            {e.kinds_key, by_kind}};
   if (e.detached) j["unobserved_after_detach"] = e.unobserved_after_detach();
   if (e.perf_lost_reported) j["perf_lost_reported"] = *e.perf_lost_reported;
   if (e.targets_full) j["targets_full"] = e.targets_full;
@@ -328,6 +369,7 @@ json to_json(const Summary& s) {
   j["cpu"] = to_json(s.cpu);
   if (s.overhead) j["overhead"] = overhead_json(*s.overhead);
   if (s.governor) j["governor"] = to_json(*s.governor);
+  if (!s.programs.empty()) j["programs"] = programs_json(s.programs);
   return j;
 }
 

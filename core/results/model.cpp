@@ -87,6 +87,23 @@ SweepPoint SweepPoint::of(double target_rate, const Summary& s) {
   return p;
 }
 
+ProgramSummary& ProgramSummary::operator+=(const ProgramSummary& o) {
+  events += o.events;
+  bpf_ns += o.bpf_ns;
+  bpf_runs += o.bpf_runs;
+  for (const auto& [id, ns] : o.bpf_ns_by_prog) bpf_ns_by_prog[id] += ns;
+  user_ns += o.user_ns;
+  record_bytes += o.record_bytes;
+  max_record_bytes = std::max(max_record_bytes, o.max_record_bytes);
+  return *this;
+}
+
+double Summary::mean_record_bytes() const {
+  uint64_t bytes = 0, n = 0;
+  for (const ProgramSummary& p : programs) bytes += p.record_bytes, n += p.events.received;
+  return n ? static_cast<double>(bytes) / static_cast<double>(n) : 0.0;
+}
+
 double GovernedRun::mean_overhead_pct() const {
   if (governor.windows.empty()) return 0;
   double sum = 0;

@@ -43,6 +43,7 @@ struct EventCounts {
   uint64_t received = 0;
   DropCounts dropped;
   std::map<std::string, uint64_t> by_kind;  // received per kind (syscall name, ...)
+  std::string kinds_key = "by_syscall";     // what results.json calls by_kind (by_syscall, by_function, by_kind)
   bool detached = false;        // the governor detached: calls issued after that were never seen
   uint64_t targets_full = 0;    // children that could not be added to the target set (untraced)
   uint64_t pids_overflow = 0;   // events of pids beyond the handlers' pid tables (trace by_pid)
@@ -101,7 +102,8 @@ struct PhaseComparison {
 struct Overhead {
   double baseline_ops_per_sec = 0;
   PhaseComparison traced;
-  std::optional<PhaseComparison> floor, bare;
+  std::optional<PhaseComparison> floor, bare, aggregate;
+  std::optional<CpuCost> aggregate_cpu;  // the aggregate phase's tracer CPU (kernel only)
   double traced_vs_bare_pct = 0;  // traced throughput as % of the bare consumer's
   std::array<double, 2> traced_vs_bare_ci95{};
 };
@@ -113,6 +115,30 @@ struct WorkloadSummary {
   uint64_t worst_lag_ns = 0;
 };
 
+// One program of a run: its events, the stages its records measure, its BPF programs' run time
+// and its share of the pipeline's CPU, its record sizes.
+struct ProgramSummary {
+  std::string name;
+  EventCounts events;
+  StageLatency latency;
+  uint64_t bpf_ns = 0, bpf_runs = 0;
+  std::map<uint32_t, uint64_t> bpf_ns_by_prog;  // BPF program id → run_time_ns
+  uint64_t user_ns = 0;         // its share of consumer + workers CPU, by events
+  uint64_t record_bytes = 0;    // summed over received records
+  uint64_t max_record_bytes = 0;
+  [[nodiscard]] uint64_t events_seen() const { return events.received + events.dropped_total(); }
+  [[nodiscard]] double bpf_ns_per_event() const {
+    return events_seen() ? static_cast<double>(bpf_ns) / static_cast<double>(events_seen()) : 0.0;
+  }
+  [[nodiscard]] double user_ns_per_event() const {
+    return events_seen() ? static_cast<double>(user_ns) / static_cast<double>(events_seen()) : 0.0;
+  }
+  [[nodiscard]] double mean_record_bytes() const {
+    return events.received ? static_cast<double>(record_bytes) / static_cast<double>(events.received) : 0.0;
+  }
+  ProgramSummary& operator+=(const ProgramSummary& o);  // latency is the caller's to merge
+};
+
 struct Summary {
   std::optional<WorkloadSummary> workload;
   EventCounts events;
@@ -120,6 +146,8 @@ struct Summary {
   CpuCost cpu;
   std::optional<Overhead> overhead;
   std::optional<GovernorReport> governor;
+  std::vector<ProgramSummary> programs;  // by slot
+  [[nodiscard]] double mean_record_bytes() const;  // over every program's received records
 };
 
 // One non-warm-up phase run of a `run` round.
@@ -130,8 +158,9 @@ struct PhaseRecord {
   std::optional<double> slowdown_pct;  // vs the round's baseline
   std::optional<EventCounts> events;   // traced, bare
   std::optional<StageLatency> latency;  // traced
-  std::optional<CpuCost> cpu;           // traced, bare
+  std::optional<CpuCost> cpu;           // traced, bare, aggregate
   std::optional<GovernorReport> governor;
+  std::vector<ProgramSummary> programs;  // traced
 };
 
 struct HostInfo {
@@ -156,11 +185,14 @@ struct RunScenario {
   uint32_t ring_bytes = 0;
   double budget_pct = 1.0;
   bool governor = false;
+  std::vector<ProgramId> programs;
+  uint32_t payload_bytes = 0;
   std::optional<std::string> name;  // "governor" for --scenario governor
 };
 
 struct TraceScenario {
   std::vector<int> pids;
+  std::vector<ProgramId> programs;
   std::vector<std::string> syscalls;
   double duration_s = 0;
   std::string stopped_by;
@@ -199,6 +231,7 @@ struct SweepResult {
   std::optional<double> max_rate_no_drops, observed_max_rate_within_budget, max_rate_within_budget;
   double kernel_ns_per_event = 0, user_ns_per_event = 0;
   std::optional<RingAdvice> ring_recommendation;
+  double record_bytes = 0;  // mean record size measured in the run (what the ring advice uses)
   std::optional<SweepPlan> plan;
   std::vector<Summary> summaries;
 };

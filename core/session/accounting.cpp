@@ -3,38 +3,115 @@
 #include "registry.h"
 
 namespace ringside {
+namespace {
 
-DropCounts drop_counts(const SessionReading& r) {
+// Received per kind of one program, under its kinds' names (prefixed "program/" when several
+// programs' counts share one map).
+void add_kinds(const ProgramSpec& spec, const SessionReport& rep, std::size_t slot, const std::string& prefix,
+               std::map<std::string, uint64_t>& out) {
+  std::vector<uint64_t> counts;
+  if (slot < rep.aggregate.programs.size()) counts = rep.aggregate.programs[slot].by_kind;
+  if (slot < rep.aggregates.size() && !rep.aggregates[slot].empty()) {
+    counts.assign(rep.aggregates[slot].size(), 0);
+    for (std::size_t k = 0; k < counts.size(); ++k) counts[k] = rep.aggregates[slot][k].count;
+  }
+  for (std::size_t k = 0; k < counts.size(); ++k)
+    if (counts[k]) out[prefix + spec.kind_name(static_cast<uint16_t>(k))] += counts[k];
+}
+
+}  // namespace
+
+DropCounts drop_counts(const ProgramCounters& kernel, const PipelineDrops& user) {
   DropCounts d;
-  d.kernel_reserve = r.kernel.kernel_reserve;
-  d.perf_lost = r.kernel.perf_output;
-  d.sampled_out = r.kernel.sampled_out;
-  d.queue_full = r.user.queue_full;
-  d.pool_exhausted = r.user.pool_exhausted;
-  d.malformed = r.user.malformed;
+  d.kernel_reserve = kernel.kernel_reserve;
+  d.perf_lost = kernel.perf_output;
+  d.sampled_out = kernel.sampled_out;
+  d.queue_full = user.queue_full;
+  d.pool_exhausted = user.pool_exhausted;
+  d.malformed = user.malformed;
   return d;
 }
 
-EventCounts event_counts(const SessionReport& rep, const SessionConfig& config, std::optional<uint64_t> expected,
+DropCounts drop_counts(const SessionReading& r) { return drop_counts(r.kernel, r.user); }
+
+uint64_t received_events(const SessionReport& rep, std::optional<std::size_t> slot) {
+  uint64_t n = 0;
+  bool aggregated = false;
+  for (std::size_t s = 0; s < rep.aggregates.size(); ++s) {
+    if (rep.aggregates[s].empty() || (slot && *slot != s)) continue;
+    aggregated = true;
+    for (const KindCount& k : rep.aggregates[s]) n += k.count;
+  }
+  if (aggregated) return n;
+  if (!slot) return rep.aggregate.handled;
+  return *slot < rep.aggregate.programs.size() ? rep.aggregate.programs[*slot].handled : 0;
+}
+
+EventCounts event_counts(const SessionReport& rep, const SessionConfig& config, const WorkloadResult* truth,
                          bool detached) {
   EventCounts e;
   e.matched = rep.total.kernel.matched;
-  e.expected = expected.value_or(e.matched);
-  e.expected_from_workload = expected.has_value();
-  e.received = rep.aggregate.handled;
+  e.expected = e.matched;
+  if (truth) {
+    e.expected = 0;
+    for (ProgramId id : config.programs) e.expected += expected_events(program_spec(id), *truth, config.load);
+  }
+  e.expected_from_workload = truth != nullptr;
+  e.received = received_events(rep);
   e.dropped = drop_counts(rep.total);
   e.detached = detached;
   e.targets_full = rep.total.kernel.targets_full;
   e.pids_overflow = rep.aggregate.pids_overflow;
   e.by_pid = rep.aggregate.by_pid;
   if (config.load.transport == Transport::perfbuf) e.perf_lost_reported = rep.perf_lost_reported;
-  for (std::size_t slot = 0; slot < rep.aggregate.programs.size() && slot < config.programs.size(); ++slot) {
+  for (std::size_t slot = 0; slot < config.programs.size(); ++slot) {
     const ProgramSpec& spec = program_spec(config.programs[slot]);
-    const auto& by_kind = rep.aggregate.programs[slot].by_kind;
-    for (std::size_t k = 0; k < by_kind.size(); ++k)
-      if (by_kind[k]) e.by_kind[spec.kind_name(static_cast<uint16_t>(k))] += by_kind[k];
+    add_kinds(spec, rep, slot, config.programs.size() > 1 ? std::string(name_of(spec)) + "/" : "", e.by_kind);
   }
+  e.kinds_key = config.programs.size() == 1 ? program_spec(config.programs.front()).kinds_key : "by_kind";
   return e;
+}
+
+std::vector<ProgramSummary> program_summaries(const SessionReport& rep, const SessionConfig& config,
+                                              const WorkloadResult* truth, bool detached) {
+  std::vector<ProgramSummary> out;
+  const uint64_t user_ns = rep.total.consumer_ns + rep.total.workers_ns;
+  uint64_t all_seen = 0;
+  for (std::size_t slot = 0; slot < config.programs.size(); ++slot)
+    all_seen += received_events(rep, slot) + drop_counts(rep.total.per_program[slot], rep.total.user_per_program[slot]).lost();
+  for (std::size_t slot = 0; slot < config.programs.size(); ++slot) {
+    const ProgramSpec& spec = program_spec(config.programs[slot]);
+    ProgramSummary p;
+    p.name = std::string(name_of(spec));
+    EventCounts& e = p.events;
+    const ProgramCounters& k = rep.total.per_program[slot];
+    e.matched = k.matched;
+    e.expected = truth ? expected_events(spec, *truth, config.load) : k.matched;
+    e.expected_from_workload = truth != nullptr;
+    e.received = received_events(rep, slot);
+    e.dropped = drop_counts(k, rep.total.user_per_program[slot]);
+    e.detached = detached;
+    e.targets_full = k.targets_full;
+    add_kinds(spec, rep, slot, "", e.by_kind);
+    e.kinds_key = spec.kinds_key;
+    if (slot < rep.aggregate.programs.size()) {
+      const ProgramAggregate& a = rep.aggregate.programs[slot];
+      p.latency = StageLatency::of(a.hist, spec.format(config.load).stages);
+      p.record_bytes = a.bytes;
+      p.max_record_bytes = a.max_bytes;
+    }
+    if (slot < rep.bpf_by_program.size()) {
+      p.bpf_ns = rep.bpf_by_program[slot].ns;
+      p.bpf_runs = rep.bpf_by_program[slot].runs;
+      p.bpf_ns_by_prog = rep.bpf_by_program[slot].ns_by_prog;
+    }
+    const uint64_t seen = e.received + e.dropped.lost();
+    p.user_ns = all_seen ? static_cast<uint64_t>(static_cast<double>(user_ns) * static_cast<double>(seen) /
+                                                 static_cast<double>(all_seen))
+                         : 0;
+    out.push_back(std::move(p));
+  }
+  return out;
 }
 
 CpuCost cpu_cost(const SessionReading& r, uint64_t events, int cpus, double budget_pct) {

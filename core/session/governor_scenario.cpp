@@ -19,25 +19,27 @@ GovernedRun governed_run(const RunOptions& o, double rate, double duration_s, co
   RunOptions ro = o;
   ro.pipeline.wakeup = wakeup;
   ro.governor.enabled = true;
-  ro.workload = WorkloadKind::write;
   ro.rate = Rate{rate};
-  WorkloadSpec spec = workload_spec(ro, duration_s);
+  const WorkloadSpec spec = workload_spec(ro, duration_s);
+  const auto names = traced_syscalls(spec);
   auto child = WorkloadProcess::spawn(spec);
-  const SessionConfig sc = session_config(ro, parse_syscall_list({"write"}), false);
+  const SessionConfig sc =
+      session_config(ro, names.empty() ? std::vector<int>{} : parse_syscall_list(names), needs_follow_children(spec));
   TraceSession session(sc);
   session.add_target(static_cast<uint32_t>(child.pid()));
   session.start();
   GovernorLoop gov(ro.governor, session, probe.cpus);
   child.go();
-  const WorkloadResult truth = child.wait();
+  child.wait_done();
   gov.stop();
   session.stop();
+  const WorkloadResult truth = child.wait();
   const SessionReport rep = session.report();
   GovernedRun g;
   g.governor = gov.report();
   g.rate = rate;
   g.achieved_rate = truth.ops_per_sec;
-  g.events = event_counts(rep, sc, truth.ops, gov.detached());
+  g.events = event_counts(rep, sc, &truth, gov.detached());
   return g;
 }
 
@@ -52,7 +54,8 @@ GovernorValidation validate_governor(const RunOptions& o, const ProbeReport& pro
 
   // must fire: long enough for every rung of the ladder plus a few windows after the last
   const double fire_s = window_s * (g.windows_over * (static_cast<double>(g.degrade.size()) + 1) + 4);
-  progress(fmt::format("must-fire: max-rate write, wakeup every, {:.1f} s", fire_s));
+  const std::string work(to_string(o.workload));
+  progress(fmt::format("must-fire: max-rate {}, wakeup every, {:.1f} s", work, fire_s));
   v.must_fire = governed_run(o, 0, fire_s, every, probe);
   const auto& steps = v.must_fire.governor.steps;
   MustFireVerdict& f = v.fire_verdict;
@@ -74,7 +77,7 @@ GovernorValidation validate_governor(const RunOptions& o, const ProbeReport& pro
 
   // must not fire: 1k events/s over at least 30 windows
   const double calm_s = window_s * 32;
-  progress(fmt::format("must-not-fire: 1k/s write, {:.1f} s ({} windows)", calm_s, 32));
+  progress(fmt::format("must-not-fire: 1k/s {}, {:.1f} s ({} windows)", work, calm_s, 32));
   v.must_not_fire = governed_run(o, 1000, calm_s, o.pipeline.wakeup, probe);
   MustNotFireVerdict& c = v.calm_verdict;
   c.false_triggers = v.must_not_fire.governor.steps.size();
@@ -83,7 +86,7 @@ GovernorValidation validate_governor(const RunOptions& o, const ProbeReport& pro
 
   // the edge: reported only
   for (double rate : {20000.0, 50000.0, 100000.0, 200000.0}) {
-    progress(fmt::format("edge: {:.0f}/s write", rate));
+    progress(fmt::format("edge: {:.0f}/s {}", rate, work));
     v.edge.push_back(governed_run(o, rate, window_s * 12, o.pipeline.wakeup, probe));
   }
   v.passed = f.passed && c.passed;

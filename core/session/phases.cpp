@@ -8,6 +8,7 @@
 
 #include "accounting.h"
 #include "clock.h"
+#include "elf_symbols.h"
 #include "governor_loop.h"
 #include "privileges.h"
 #include "registry.h"
@@ -22,16 +23,9 @@ namespace {
 
 struct PhaseRun {
   PhaseRecord record;
-  std::optional<SessionReport> session;
-  StageHistograms stages;  // traced: every program's stages merged
+  StageHistograms stages;                  // traced: every program's stages merged
+  std::vector<StageHistograms> by_program;  // traced: each program's
 };
-
-// The events the workload's ground truth promises to the session's programs.
-uint64_t expected_events(const WorkloadResult& truth, const SessionConfig& sc) {
-  uint64_t n = 0;
-  for (ProgramId id : sc.programs) n += program_spec(id).expected(truth, sc.load);
-  return n;
-}
 
 PhaseRun run_phase(Phase phase, int round, const RunOptions& o, const WorkloadSpec& spec, const std::vector<int>& nrs,
                    const std::shared_ptr<SinkWriter>& sink, int cpus) {
@@ -49,10 +43,15 @@ PhaseRun run_phase(Phase phase, int round, const RunOptions& o, const WorkloadSp
     sc.load.floor = true;
     sc.consumer = Consumer::none;
   }
+  if (phase == Phase::aggregate) {
+    sc.load.aggregate = true;
+    sc.consumer = Consumer::none;
+  }
   if (phase == Phase::bare) {
     sc.load.transport = Transport::ringbuf;
     sc.load.wakeup = WakeupPolicy{WakeupPolicy::Kind::batch, 2048};  // 128 KiB pending before a wake-up
     sc.consumer = Consumer::counting;
+    sc.rings = RingLayout::shared;
   }
   TraceSession session(sc);
   session.add_target(static_cast<uint32_t>(child.pid()));
@@ -61,32 +60,32 @@ PhaseRun run_phase(Phase phase, int round, const RunOptions& o, const WorkloadSp
   std::optional<GovernorLoop> governor;
   if (phase == Phase::traced) governor.emplace(o.governor, session, cpus);
   child.go();
-  pr.record.workload = child.wait();
+  child.wait_done();  // every op issued: the traced window ends exactly here
   if (governor) {
     governor->stop();
     pr.record.governor = governor->report();
   }
   session.stop();
+  pr.record.workload = child.wait();
   if (phase == Phase::floor) return pr;
   const SessionReport rep = session.report();
-  const uint64_t expected = expected_events(pr.record.workload, sc);
-  EventCounts ev = event_counts(rep, sc, expected, governor && governor->detached());
+  const bool detached = governor && governor->detached();
+  EventCounts ev = event_counts(rep, sc, &pr.record.workload, detached);
   ev.by_pid.clear();  // one pid: the workload's
   pr.record.cpu = cpu_cost(rep.total, ev.received + ev.dropped_total(), cpus, o.budget_pct);
   if (phase == Phase::traced) {
     pr.stages = rep.aggregate.merged_stages();
     pr.record.latency = StageLatency::of(pr.stages);
+    pr.record.programs = program_summaries(rep, sc, &pr.record.workload, detached);
+    for (const auto& p : rep.aggregate.programs) pr.by_program.push_back(p.hist);
   }
   pr.record.events = std::move(ev);
-  pr.session = rep;
   return pr;
 }
 
-std::array<double, 2> ci_of(const std::vector<double>& v) { return bootstrap_median_ci95(v); }
-
 PhaseComparison compare(const std::vector<double>& base, const std::vector<double>& phase) {
   const auto slow = paired_slowdowns(base, phase);
-  return {median(phase), median(slow), ci_of(slow)};
+  return {median(phase), median(slow), bootstrap_median_ci95(slow)};
 }
 
 }  // namespace
@@ -96,16 +95,51 @@ uint32_t default_workers(uint32_t workers) {
   return static_cast<uint32_t>(std::clamp(online_cpus() - 1, 1, 8));
 }
 
+void default_workload_for_programs(RunOptions& o) {
+  std::vector<WorkloadKind> kinds;
+  for (ProgramId id : o.programs) {
+    const WorkloadKind k = program_spec(id).default_workload;
+    if (std::find(kinds.begin(), kinds.end(), k) == kinds.end()) kinds.push_back(k);
+  }
+  if (kinds.size() == 1) {
+    o.workload = kinds.front();
+    return;
+  }
+  o.workload = WorkloadKind::mixed;
+  o.mix.clear();
+  for (WorkloadKind k : kinds) o.mix[std::string(to_string(k))] = 1;
+}
+
+void complete_program_options(RunOptions& o) {
+  const auto has = [&](ProgramId id) { return std::find(o.programs.begin(), o.programs.end(), id) != o.programs.end(); };
+  if (has(ProgramId::function_timing) && o.function.empty())
+    o.function = default_workload_exe() + ":" + kWorkloadCallSymbol;
+  if (o.payload_bytes > 0 && !has(ProgramId::syscall_tap) && !has(ProgramId::file_ops))
+    throw UsageError("--payload-bytes: none of the programs carries a payload (syscall_tap and file_ops do)");
+  if (!o.function.empty()) {
+    std::string why;
+    const auto target = parse_function_target(o.function, &why);
+    if (!target) throw UsageError("--function: " + why);
+    check_function_target(*target);
+  }
+}
+
 SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, bool follow_children,
                              std::shared_ptr<SinkWriter> sink) {
   SessionConfig c;
   c.programs = o.programs;
+  c.rings = o.pipeline.rings;
   c.load.transport = o.pipeline.transport;
   c.load.hook = o.pipeline.hook;
   c.load.wakeup = o.pipeline.wakeup;
   c.load.ring_bytes = o.pipeline.ring_bytes;
   c.load.syscalls = std::move(syscalls);
   c.load.follow_children = follow_children;
+  c.load.payload_bytes = o.payload_bytes;
+  if (auto target = parse_function_target(o.function, nullptr)) {
+    c.load.function_path = target->path;
+    c.load.function_symbol = target->symbol;
+  }
   c.pipeline.workers = default_workers(o.pipeline.workers);
   c.pipeline.queue_policy = o.pipeline.queue_policy;
   c.pipeline.pool_size = o.pipeline.pool_size;
@@ -124,6 +158,10 @@ WorkloadSpec workload_spec(const RunOptions& o, double duration_s) {
   s.rate = o.rate.per_sec;
   s.threads = static_cast<int>(o.threads);
   s.duration_s = duration_s;
+  if (o.workload == WorkloadKind::mixed) s.mix = o.mix;
+  // the payload a program carries is what the workload hands it: longer writes, longer names
+  s.write_bytes = std::max<uint32_t>(64, o.payload_bytes);
+  s.path_bytes = o.payload_bytes;
   return s;
 }
 
@@ -139,13 +177,16 @@ RunScenario scenario_of(const RunOptions& o) {
   s.ring_bytes = o.pipeline.ring_bytes;
   s.budget_pct = o.budget_pct;
   s.governor = o.governor.enabled;
+  s.programs = o.programs;
+  s.payload_bytes = o.payload_bytes;
   return s;
 }
 
 ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, const ProgressFn& progress,
                              const std::vector<Phase>& phases, const std::shared_ptr<SinkWriter>& sink) {
   const WorkloadSpec spec = workload_spec(o, o.duration_s);
-  const std::vector<int> nrs = parse_syscall_list(traced_syscalls(spec));
+  const std::vector<std::string> syscall_names = traced_syscalls(spec);
+  const std::vector<int> nrs = syscall_names.empty() ? std::vector<int>{} : parse_syscall_list(syscall_names);
   const int rounds = static_cast<int>(o.repeat);
   const uint64_t t0 = now_ns();
   std::vector<PhaseRun> runs;
@@ -157,7 +198,7 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
     std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(round % order.size()), order.end());
     for (Phase ph : order) {
       if (stop_requested()) throw UsageError("interrupted");
-      progress(fmt::format("round {}/{}{} {:<8} elapsed {:.0f} s", round, rounds, round == 0 ? " (warm-up)" : "",
+      progress(fmt::format("round {}/{}{} {:<9} elapsed {:.0f} s", round, rounds, round == 0 ? " (warm-up)" : "",
                            to_string(ph), static_cast<double>(now_ns() - t0) / 1e9));
       PhaseRun pr = run_phase(ph, round, o, s, nrs, sink, probe.cpus);
       if (round > 0) runs.push_back(std::move(pr));
@@ -174,23 +215,41 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
   ScenarioOutcome out;
   Summary& s = out.summary;
   StageHistograms hist;
+  std::vector<StageHistograms> program_hist;
   WorkloadSummary work;
   work.target_rate = spec.rate;
   std::vector<GovernorReport> governors;
+  std::optional<CpuCost> aggregate_cpu;
   for (auto& pr : runs) {
     PhaseRecord& rec = pr.record;
     const double b = base[static_cast<std::size_t>(rec.index - 1)];
     if (rec.phase != Phase::baseline && b > 0) rec.slowdown_pct = (1.0 - rec.workload.ops_per_sec / b) * 100.0;
     work.worst_lag_ns = std::max(work.worst_lag_ns, rec.workload.worst_lag_ns);
+    if (rec.phase == Phase::aggregate && rec.cpu) {
+      if (aggregate_cpu) *aggregate_cpu += *rec.cpu;
+      else aggregate_cpu = rec.cpu;
+    }
     if (rec.phase == Phase::traced) {
       if (rec.governor) governors.push_back(*rec.governor);
       hist.merge(pr.stages);
       s.events += *rec.events;
       s.cpu += *rec.cpu;
       work.ops += rec.workload.ops;
+      if (s.programs.empty()) {
+        s.programs = rec.programs;
+        for (auto& p : s.programs) p.events.parts_conserved = p.events.conserved();
+        program_hist = pr.by_program;
+      } else {
+        for (std::size_t i = 0; i < s.programs.size() && i < rec.programs.size(); ++i) s.programs[i] += rec.programs[i];
+        for (std::size_t i = 0; i < program_hist.size() && i < pr.by_program.size(); ++i) program_hist[i].merge(pr.by_program[i]);
+      }
     }
     out.runs.push_back(rec);
   }
+  for (const auto& pr : runs)
+    if (pr.record.phase == Phase::traced && pr.record.events) s.events.kinds_key = pr.record.events->kinds_key;
+  for (std::size_t i = 0; i < s.programs.size() && i < program_hist.size(); ++i)
+    s.programs[i].latency = StageLatency::of(program_hist[i], s.programs[i].latency.reported);
   work.ops_per_sec = median(ops[Phase::traced]);
   s.workload = work;
   s.latency = StageLatency::of(hist);
@@ -200,6 +259,14 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
   ov.baseline_ops_per_sec = median(base);
   ov.traced = compare(base, ops[Phase::traced]);
   if (ops.count(Phase::floor)) ov.floor = compare(base, ops[Phase::floor]);
+  if (ops.count(Phase::aggregate)) {
+    ov.aggregate = compare(base, ops[Phase::aggregate]);
+    ov.aggregate_cpu = aggregate_cpu;
+    if (ov.aggregate_cpu) {
+      ov.aggregate_cpu->cpus = probe.cpus;
+      ov.aggregate_cpu->budget_pct = o.budget_pct;
+    }
+  }
   if (ops.count(Phase::bare)) {
     const auto& bare = ops[Phase::bare];
     const auto& traced = ops[Phase::traced];
@@ -208,7 +275,7 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
     for (std::size_t i = 0; i < bare.size() && i < traced.size(); ++i)
       if (bare[i] > 0) kept.push_back(traced[i] / bare[i] * 100.0);
     ov.traced_vs_bare_pct = median(kept);
-    ov.traced_vs_bare_ci95 = ci_of(kept);
+    ov.traced_vs_bare_ci95 = bootstrap_median_ci95(kept);
   }
   s.overhead = ov;
   GovernorReport g;

@@ -1,7 +1,8 @@
 // Interleaved repetitions of one workload in phases — baseline (nothing attached), floor (the
-// programs' hooks attached, returning at once), bare (the lean counting consumer), traced (the
-// full pipeline) — with a discarded warm-up round and the phase order rotated each round: the
-// measurement behind `ringside run` and each rung of `ringside sweep`.
+// programs' hooks attached, returning at once), bare (the lean counting consumer), aggregate (the
+// programs counting in the kernel, no records), traced (the full pipeline) — with a discarded
+// warm-up round and the phase order rotated each round: the measurement behind `ringside run`
+// and each rung of `ringside sweep`.
 #pragma once
 
 #include <functional>
@@ -35,6 +36,13 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
 
 // Workers when `workers` is 0: one per spare CPU (online CPUs - 1, at least 1, at most 8).
 uint32_t default_workers(uint32_t workers);
+
+// The workload that gives the programs their ground truth: one program's own, or a mix of them.
+void default_workload_for_programs(RunOptions& o);
+
+// Fills in what the programs need and the user left to defaults (function_timing's target), and
+// rejects combinations that cannot work ("--payload-bytes: file_ops carries no payload").
+void complete_program_options(RunOptions& o);
 
 // The session a set of options describes, for the given syscall numbers.
 SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, bool follow_children,

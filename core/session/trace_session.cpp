@@ -13,36 +13,32 @@
 namespace ringside {
 namespace {
 
-std::vector<ProgRuntime> runtime_of(const std::vector<std::unique_ptr<LoadedProgram>>& programs) {
-  std::vector<ProgRuntime> all;
-  for (const auto& p : programs)
-    for (auto& r : p->runtime()) all.push_back(std::move(r));
+std::vector<std::vector<ProgRuntime>> runtime_of(const std::vector<std::unique_ptr<LoadedProgram>>& programs) {
+  std::vector<std::vector<ProgRuntime>> all;
+  for (const auto& p : programs) all.push_back(p->runtime());
   return all;
 }
 
-// Run time accumulated since `before`, per program id.
-std::vector<std::pair<uint32_t, uint64_t>> bpf_delta(const std::vector<ProgRuntime>& before,
-                                                     const std::vector<ProgRuntime>& after, uint64_t& ns,
-                                                     uint64_t& runs) {
-  std::vector<std::pair<uint32_t, uint64_t>> by_prog;
-  ns = runs = 0;
+// One program's run time accumulated since `before`, per BPF program id.
+ProgramBpf bpf_delta(const std::vector<ProgRuntime>& before, const std::vector<ProgRuntime>& after) {
+  ProgramBpf d;
   for (const auto& a : after) {
     uint64_t b_ns = 0, b_runs = 0;
     for (const auto& b : before)
       if (b.id == a.id) b_ns = b.run_time_ns, b_runs = b.run_cnt;
-    ns += a.run_time_ns - b_ns;
-    runs += a.run_cnt - b_runs;
-    by_prog.emplace_back(a.id, a.run_time_ns - b_ns);
+    d.ns += a.run_time_ns - b_ns;
+    d.runs += a.run_cnt - b_runs;
+    d.ns_by_prog[a.id] += a.run_time_ns - b_ns;
   }
-  return by_prog;
+  return d;
 }
 
 }  // namespace
 
-RecordFormat record_format_of(const std::vector<ProgramId>& programs, Transport transport) {
+RecordFormat record_format_of(const std::vector<ProgramId>& programs, const LoadOptions& load) {
   std::vector<ProgramFormat> formats;
-  for (ProgramId id : programs) formats.push_back(program_spec(id).format());
-  return RecordFormat(std::move(formats), transport == Transport::perfbuf);
+  for (ProgramId id : programs) formats.push_back(program_spec(id).format(load));
+  return RecordFormat(std::move(formats), load.transport == Transport::perfbuf);
 }
 
 TraceSession::TraceSession(SessionConfig config) : config_(std::move(config)) {
@@ -54,24 +50,29 @@ TraceSession::TraceSession(SessionConfig config) : config_(std::move(config)) {
       fmt::print(stderr, "ringside: {}; BPF CPU time will read 0\n", e.what());
     }
   }
-  // Every program after the first shares its target set and its ring: one wait for them all.
+  // Every program after the first shares its target set, and, with shared rings, its ring. One
+  // program follows children for them all (the programs whose events come from children ask).
+  bool follow = config_.load.follow_children;
+  for (ProgramId id : config_.programs) follow = follow || program_spec(id).follows_children;
   for (ProgramId id : config_.programs) {
     LoadOptions o = config_.load;
+    o.follow_children = follow && programs_.empty();
     if (!programs_.empty()) {
       o.reuse_targets_fd = programs_.front()->targets_fd();
-      o.reuse_events_fd = programs_.front()->events_fd();
-      o.follow_children = false;  // one follower is enough for the shared set
+      if (config_.rings == RingLayout::shared) o.reuse_events_fd = programs_.front()->events_fd();
     }
     programs_.push_back(program_spec(id).load(o));
   }
-  config_.pipeline.format = record_format_of(config_.programs, config_.load.transport);
-  const int ring = programs_.front()->events_fd();
+  config_.pipeline.format = record_format_of(config_.programs, config_.load);
+  std::vector<int> rings;
+  for (const auto& p : programs_)
+    if (config_.rings == RingLayout::per_program || rings.empty()) rings.push_back(p->events_fd());
   if (config_.consumer == Consumer::counting) {
-    if (config_.load.transport != Transport::ringbuf)
-      throw std::runtime_error("the counting consumer reads the ring buffer only");
-    counting_ = std::make_unique<CountingConsumer>(ring, config_.pipeline.poll_timeout_ms);
+    if (config_.load.transport != Transport::ringbuf || rings.size() != 1)
+      throw std::runtime_error("the counting consumer reads one ring buffer");
+    counting_ = std::make_unique<CountingConsumer>(rings.front(), config_.pipeline.poll_timeout_ms);
   } else if (config_.consumer == Consumer::pipeline) {
-    SourceConfig sc{config_.load.transport, config_.load.wakeup, {ring}, config_.load.ring_bytes};
+    SourceConfig sc{config_.load.transport, config_.load.wakeup, rings, config_.load.ring_bytes};
     pipeline_ = std::make_unique<Pipeline>(config_.pipeline, [&](RecordSink& sink) { return make_source(sc, sink); });
   }
 }
@@ -113,12 +114,20 @@ void TraceSession::stop() {
 SessionReading TraceSession::read() const {
   SessionReading r;
   r.wall_ns = (running_ ? now_ns() : stop_ns_) - start_ns_;
-  bpf_delta(bpf_at_start_, runtime_of(programs_), r.bpf_ns, r.bpf_runs);
+  const auto now = runtime_of(programs_);
+  for (std::size_t i = 0; i < now.size(); ++i) {
+    const ProgramBpf d = bpf_delta(i < bpf_at_start_.size() ? bpf_at_start_[i] : std::vector<ProgRuntime>{}, now[i]);
+    r.bpf_ns += d.ns;
+    r.bpf_runs += d.runs;
+  }
   if (pipeline_) {
     r.consumer_ns = pipeline_->consumer_cpu_ns();
     r.workers_ns = pipeline_->workers_cpu_ns();
     r.handled = pipeline_->handled();
     r.user = pipeline_->drops();
+    for (std::size_t i = 0; i < programs_.size(); ++i) r.user_per_program.push_back(pipeline_->drops_of(i));
+  } else {
+    r.user_per_program.resize(programs_.size());
   }
   if (counting_) {
     r.consumer_ns = counting_->cpu_ns();
@@ -134,13 +143,16 @@ SessionReading TraceSession::read() const {
 SessionReport TraceSession::report() const {
   SessionReport rep;
   rep.total = read();
-  uint64_t ns = 0, runs = 0;
-  rep.bpf_by_prog = bpf_delta(bpf_at_start_, runtime_of(programs_), ns, runs);
+  const auto now = runtime_of(programs_);
+  for (std::size_t i = 0; i < now.size(); ++i)
+    rep.bpf_by_program.push_back(
+        bpf_delta(i < bpf_at_start_.size() ? bpf_at_start_[i] : std::vector<ProgRuntime>{}, now[i]));
   if (pipeline_) {
     rep.aggregate = pipeline_->aggregate();
     rep.perf_lost_reported = pipeline_->perf_lost_reported();
   }
   if (counting_) rep.aggregate.handled = counting_->count();
+  for (const auto& p : programs_) rep.aggregates.push_back(p->aggregate_counts());
   return rep;
 }
 

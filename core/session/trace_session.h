@@ -3,6 +3,7 @@
 // accounting needs afterwards.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -26,6 +27,7 @@ struct SessionConfig {
   LoadOptions load;          // what every program is loaded with
   PipelineConfig pipeline;   // the session fills in the record format
   Consumer consumer = Consumer::pipeline;
+  RingLayout rings = RingLayout::shared;
   bool bpf_stats = true;     // hold BPF_ENABLE_STATS for run_time_ns accounting
 };
 
@@ -37,14 +39,22 @@ struct SessionReading {
   ProgramCounters kernel;                    // every program
   std::vector<ProgramCounters> per_program;  // by slot
   uint64_t handled = 0;
-  PipelineDrops user;
+  PipelineDrops user;                        // every program, plus unattributed malformed records
+  std::vector<PipelineDrops> user_per_program;
+};
+
+// One program's BPF run time over the session.
+struct ProgramBpf {
+  uint64_t ns = 0, runs = 0;
+  std::map<uint32_t, uint64_t> ns_by_prog;
 };
 
 struct SessionReport {
   SessionReading total;
   Aggregate aggregate;
   uint64_t perf_lost_reported = 0;  // perf buffer lost records (cross-check of kernel.perf_output)
-  std::vector<std::pair<uint32_t, uint64_t>> bpf_by_prog;  // (prog id, run_time_ns) in the window
+  std::vector<ProgramBpf> bpf_by_program;            // by slot
+  std::vector<std::vector<KindCount>> aggregates;    // aggregate mode: what each program counted
 };
 
 class TraceSession final : public Governed {
@@ -77,11 +87,11 @@ class TraceSession final : public Governed {
   std::unique_ptr<CountingConsumer> counting_;
   std::vector<pid_t> targets_;
   uint64_t start_ns_ = 0, stop_ns_ = 0;
-  std::vector<ProgRuntime> bpf_at_start_;
+  std::vector<std::vector<ProgRuntime>> bpf_at_start_;  // by slot
   bool running_ = false;
 };
 
 // The record formats of the session's programs, in slot order.
-RecordFormat record_format_of(const std::vector<ProgramId>& programs, Transport transport);
+RecordFormat record_format_of(const std::vector<ProgramId>& programs, const LoadOptions& load);
 
 }  // namespace ringside

@@ -1,0 +1,41 @@
+/* Reading a syscall tracepoint's context (tracepoint/syscalls/sys_enter_*) portably.
+ *
+ * What a BPF program attached to syscalls:sys_enter_* receives is the kernel's
+ * `struct syscall_tp_t` (built in perf_call_bpf_enter), not the ftrace record: its layout differs
+ * between kernels (6.1: regs, syscall_nr; newer: trace_entry, syscall_nr) and from
+ * `trace_event_raw_sys_enter`/`syscall_trace_enter` on PREEMPT_RT, whose trace_entry is larger.
+ * CO-RE relocates the fields we read by name against the running kernel. */
+#ifndef RINGSIDE_RS_SYSCALL_BPF_H
+#define RINGSIDE_RS_SYSCALL_BPF_H
+
+struct syscall_tp_t___rs {
+	int syscall_nr;
+	unsigned long args[6];
+} __attribute__((preserve_access_index));
+/* Fallback for a kernel whose BTF lacks syscall_tp_t. */
+struct syscall_trace_enter___rs {
+	int nr;
+	unsigned long args[6];
+} __attribute__((preserve_access_index));
+
+/* The syscall number and its first three arguments. */
+static __always_inline __s64 rs_syscall_args(void *ctx, __u64 *args)
+{
+	__s64 nr;
+	if (bpf_core_type_exists(struct syscall_tp_t___rs)) {
+		struct syscall_tp_t___rs *tp = ctx;
+		nr = BPF_CORE_READ(tp, syscall_nr);
+		args[0] = BPF_CORE_READ(tp, args[0]);
+		args[1] = BPF_CORE_READ(tp, args[1]);
+		args[2] = BPF_CORE_READ(tp, args[2]);
+	} else {
+		struct syscall_trace_enter___rs *tp = ctx;
+		nr = BPF_CORE_READ(tp, nr);
+		args[0] = BPF_CORE_READ(tp, args[0]);
+		args[1] = BPF_CORE_READ(tp, args[1]);
+		args[2] = BPF_CORE_READ(tp, args[2]);
+	}
+	return nr;
+}
+
+#endif
