@@ -41,7 +41,10 @@ int file_op(void *ctx)
 		len = RS_PATH_CAP;
 		flags = RS_F_TRUNCATED;
 	}
-	e->path[len & (RS_PATH_CAP + 1)] = 0; /* a faulting read, or the cap: NUL-terminate */
+	barrier_var(len);
+	if (len > RS_PATH_CAP) /* keeps the index's bound in front of the verifier */
+		len = RS_PATH_CAP;
+	e->path[len] = 0; /* a faulting read, or the cap: NUL-terminate */
 	if (rs_aggregate) {
 		rs_aggregate_one(kind, len);
 		return 0;

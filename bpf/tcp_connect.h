@@ -8,7 +8,8 @@
 struct rs_tcp_event {
 	struct rs_hdr h; /* kind 0 */
 	__u16 family;    /* AF_INET or AF_INET6 */
-	__u16 sport;     /* host byte order */
+	__u16 sport;     /* host byte order; 0 for IPv4/IPv6 connects: at SYN_SENT the kernel has
+	                  * not chosen the source port yet (inet_hash_connect comes after) */
 	__u16 dport;
 	__u16 pad;
 	__u8 saddr[16];

@@ -2,6 +2,8 @@
 
 #include "config_file.h"
 
+#include <fmt/format.h>
+
 namespace ringside {
 
 void OptionFlags::add_config(CLI::App* app) {
@@ -30,8 +32,16 @@ RunOptions OptionFlags::resolve(const std::set<std::string_view>& lists) const {
   RunOptions o;
   o.out = default_out_;
   given_.clear();
-  if (!config_path_.empty())
-    for (const std::string& key : load_config_file(config_path_, o)) given_.insert(key);
+  if (!config_path_.empty()) {
+    const ConfigFileRead read = load_config_file(config_path_, o);
+    for (const std::string& key : read.set) given_.insert(key);
+    if (!read.ignored.empty() && !noticed_) {
+      std::string list;
+      for (const std::string& k : read.ignored) list += (list.empty() ? "" : ", ") + k;
+      fmt::print(stderr, "ringside: config {}: ignoring what is not ringside's: {}\n", config_path_, list);
+      noticed_ = true;
+    }
+  }
   for (const auto& b : bound_) {
     if (b->option->count() == 0) continue;
     given_.insert(std::string(b->spec->key));

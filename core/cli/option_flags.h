@@ -40,6 +40,7 @@ class OptionFlags {
   std::string config_path_;
   std::string default_out_ = "ringside-out";
   mutable std::set<std::string, std::less<>> given_;
+  mutable bool noticed_ = false;  // the ignored-sections notice, once
 };
 
 }  // namespace ringside

@@ -40,10 +40,12 @@ class Loader {
       if (!seen_.insert(path).second) fail("duplicate key " + path);
       if (const OptionSpec* spec = find_option(path)) {
         assign(*spec, entry.second);
-        set_.push_back(path);
+        read_.set.push_back(path);
       } else if (is_section(path)) {
         if (!entry.second.IsMap()) fail(fmt::format("{}: expected a mapping, got {}", path, shown(entry.second)));
         load_map(entry.second, path);
+      } else if (!owned(prefix)) {
+        read_.ignored.push_back(path);  // the rest of an agent's config: not ours to judge
       } else {
         fail("unknown key " + path);
       }
@@ -54,9 +56,15 @@ class Loader {
     throw UsageError(fmt::format("config {}: {}", file_, message));
   }
 
-  std::vector<std::string> take_set() { return std::move(set_); }
+  ConfigFileRead take() { return std::move(read_); }
 
  private:
+  // Inside these, every key must be one of ours; elsewhere unknown sections belong to the agent.
+  static bool owned(const std::string& prefix) {
+    return prefix == "run" || prefix.starts_with("agent.ebpf") || prefix.starts_with("agent.pipeline") ||
+           prefix.starts_with("run.");
+  }
+
   static bool is_section(const std::string& path) {
     for (const OptionSpec& s : option_specs())
       if (s.key.starts_with(path + ".")) return true;
@@ -87,12 +95,12 @@ class Loader {
   std::string file_;
   RunOptions& into_;
   std::set<std::string> seen_;
-  std::vector<std::string> set_;
+  ConfigFileRead read_;
 };
 
 }  // namespace
 
-std::vector<std::string> load_config_file(const std::string& path, RunOptions& into) {
+ConfigFileRead load_config_file(const std::string& path, RunOptions& into) {
   Loader loader(path, into);
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) loader.fail("cannot read: is a directory");
@@ -111,7 +119,7 @@ std::vector<std::string> load_config_file(const std::string& path, RunOptions& i
   if (root.IsNull()) return {};  // an empty file changes nothing
   if (!root.IsMap()) loader.fail(fmt::format("expected a mapping at the top level, got {}", shown(root)));
   loader.load_map(root, "");
-  return loader.take_set();
+  return loader.take();
 }
 
 }  // namespace ringside
