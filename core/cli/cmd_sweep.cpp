@@ -33,6 +33,7 @@ struct SweepArgs {
   bool autoscan = false;
   std::string burst;  // RATE:SECONDS
   std::string plan;   // RATE[,CPUS]
+  std::string payload_sizes;  // a second axis: record size at the first rate
   bool no_report = false;
 };
 
@@ -89,7 +90,30 @@ int run_sweep(SweepArgs& a) {
     return sweep.points.back();
   };
 
-  if (!a.autoscan) {
+  if (!a.payload_sizes.empty()) {
+    // record size at one rate: the first of --rates (max unless given)
+    const auto sizes = parse_list(a.payload_sizes, [](std::string_view t) { return parse_count(t, 0, 4096); })
+                           .value_or_throw("--payload-sizes");
+    for (uint64_t bytes : sizes) {
+      RunOptions ro = o;
+      ro.payload_bytes = static_cast<uint32_t>(bytes);
+      ro.rate = ladder.front();
+      const Progress progress(fmt::format("payload {} B", bytes));
+      const ScenarioOutcome outcome =
+          run_scenario(ro, probe, [&](const std::string& line) { progress(line); }, kDefaultPhases, env.sink);
+      progress.done();
+      PayloadPoint pp;
+      pp.payload_bytes = ro.payload_bytes;
+      pp.record_bytes = outcome.summary.mean_record_bytes();
+      pp.point = SweepPoint::of(ro.rate.per_sec, outcome.summary);
+      pp.kernel_ns_per_event = outcome.summary.cpu.kernel_ns_per_event();
+      pp.user_ns_per_event = outcome.summary.cpu.user_ns_per_event();
+      sweep.payload_points.push_back(pp);
+      sweep.summaries.push_back(outcome.summary);
+      fmt::print("payload {:>5} B: record {:.0f} B, ", pp.payload_bytes, pp.record_bytes);
+      print_sweep_point(pp.point);
+    }
+  } else if (!a.autoscan) {
     for (const Rate& r : ladder) measure(r.per_sec);
   } else {
     // walk up ×4 until drops or the budget is blown (or the workload cannot reach the rate)
@@ -173,6 +197,9 @@ Subcommand register_sweep(CLI::App& root) {
   app->add_flag("--auto", a->autoscan, "walk up ×4 from 1k until drops or over budget, then bisect the knee");
   app->add_option("--burst", a->burst, "RATE:SECONDS burst to size the ring buffer for");
   app->add_option("--plan", a->plan, "RATE[,CPUS]: predicted overhead at a production rate");
+  app->add_option("--payload-sizes", a->payload_sizes,
+                  "B1,B2,…: sweep record size instead of rate (syscall_tap write payload, file_ops name length) "
+                  "at the first --rates rate");
   app->add_flag("--no-report", a->no_report, "write results.json only");
   return {app, [a] { return run_sweep(*a); }};
 }

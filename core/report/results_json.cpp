@@ -139,25 +139,38 @@ json phase_json(const PhaseRecord& r) {
 
 json fit_json(const LinearFit& f) { return {{"a", f.a}, {"b", f.b}, {"r2", f.r2}, {"n", f.n}}; }
 
+json point_json(const SweepPoint& p) {
+  return {{"target_rate", rate_or_null(p.target_rate)},
+          {"achieved_rate", p.achieved_rate},
+          {"expected", p.expected},
+          {"received", p.received},
+          {"dropped", p.dropped},
+          {"e2e_p50_ns", p.e2e_p50_ns},
+          {"e2e_p99_ns", p.e2e_p99_ns},
+          {"tracer_cpu_pct", p.tracer_cpu_pct},
+          {"bpf_cpu_pct", p.bpf_cpu_pct},
+          {"user_cpu_pct", p.user_cpu_pct},
+          {"slowdown_pct", p.slowdown_pct},
+                      {"within_budget", p.within_budget},
+                      {"conserved", p.conserved}};
+}
+
 json sweep_json(const SweepResult& s) {
   json points = json::array();
-  for (const SweepPoint& p : s.points)
-    points.push_back({{"target_rate", rate_or_null(p.target_rate)},
-                      {"achieved_rate", p.achieved_rate},
-                      {"expected", p.expected},
-                      {"received", p.received},
-                      {"dropped", p.dropped},
-                      {"e2e_p50_ns", p.e2e_p50_ns},
-                      {"e2e_p99_ns", p.e2e_p99_ns},
-                      {"tracer_cpu_pct", p.tracer_cpu_pct},
-                      {"bpf_cpu_pct", p.bpf_cpu_pct},
-                      {"user_cpu_pct", p.user_cpu_pct},
-                      {"slowdown_pct", p.slowdown_pct},
-                      {"within_budget", p.within_budget},
-                      {"conserved", p.conserved}});
+  for (const SweepPoint& p : s.points) points.push_back(point_json(p));
+  json payload = json::array();
+  for (const PayloadPoint& p : s.payload_points) {
+    json j = point_json(p.point);
+    j["payload_bytes"] = p.payload_bytes;
+    j["record_bytes"] = p.record_bytes;
+    j["kernel_ns_per_event"] = p.kernel_ns_per_event;
+    j["user_ns_per_event"] = p.user_ns_per_event;
+    payload.push_back(j);
+  }
   json j = {{"workload", to_string(s.workload)},
             {"budget_pct", s.budget_pct},
             {"points", points},
+            {"payload_points", payload},
             {"model", {{"kernel", fit_json(s.kernel)}, {"user", fit_json(s.user)}, {"total", fit_json(s.total)}}},
             {"max_rate_no_drops", opt(s.max_rate_no_drops)},
             {"observed_max_rate_within_budget", opt(s.observed_max_rate_within_budget)},

@@ -216,6 +216,14 @@ struct SweepPoint {
   static SweepPoint of(double target_rate, const Summary& s);
 };
 
+// One rung of a sweep over record sizes (--payload-sizes): the same rate, a bigger payload.
+struct PayloadPoint {
+  uint32_t payload_bytes = 0;
+  double record_bytes = 0;  // mean record size measured
+  SweepPoint point;
+  double kernel_ns_per_event = 0, user_ns_per_event = 0;
+};
+
 struct SweepPlan {
   double rate = 0;
   int cpus = 0;
@@ -227,6 +235,7 @@ struct SweepResult {
   WorkloadKind workload = WorkloadKind::write;
   double budget_pct = 1.0;
   std::vector<SweepPoint> points;
+  std::vector<PayloadPoint> payload_points;  // --payload-sizes
   LinearFit kernel, user, total;
   std::optional<double> max_rate_no_drops, observed_max_rate_within_budget, max_rate_within_budget;
   double kernel_ns_per_event = 0, user_ns_per_event = 0;
