@@ -2,9 +2,9 @@
 
 Sections about capacity and other runs/kernels live in sections.py.
 """
-from model import (DASH, DROP_CAUSES, NOT_MEASURED, PERCENTILES, STAGE_LABELS, STAGES, budget_of,
-                   fmt_bool, fmt_dur, fmt_fixed, fmt_int, fmt_num, fmt_pct, fmt_rate, fmt_ratio, fmt_value,
-                   conserved, is_num, section, total_dropped)
+from model import (DASH, DROP_CAUSES, KIND_LABELS, NOT_MEASURED, PERCENTILES, STAGE_LABELS, STAGES,
+                   budget_of, fmt_bool, fmt_dur, fmt_fixed, fmt_int, fmt_num, fmt_pct, fmt_rate, fmt_ratio,
+                   fmt_value, conserved, is_num, kind_counts, section, total_dropped)
 import sections
 
 
@@ -50,6 +50,10 @@ def what_was_run(results):
         parts.append(f"pids {fmt_value(sc['pids'], ids=True)}")
     if sc.get("syscalls"):
         parts.append(f"syscalls {fmt_value(sc['syscalls'])}")
+    if sc.get("programs"):
+        parts.append(f"programs {fmt_value(sc['programs'])}")
+    if is_num(sc.get("payload_bytes")) and sc["payload_bytes"] > 0:
+        parts.append(f"payload {fmt_int(sc['payload_bytes'])} B")
     if is_num(sc.get("threads")):
         parts.append(f"{sc['threads']} thread{'s' if sc['threads'] != 1 else ''}")
     if is_num(sc.get("duration_s")):
@@ -92,9 +96,15 @@ def summary_bullets(results, matrix):
             line += f"; hook floor alone {fmt_pct(ov['floor_slowdown_pct'])}"
             if ov.get("floor_ci95"):
                 line += f" (95% CI {_ci(ov['floor_ci95'])})"
+        for key, what in (("aggregate", "aggregate phase"), ("bare", "bare consumer")):
+            if is_num(ov.get(f"{key}_slowdown_pct")):
+                line += f"; {what} {fmt_pct(ov[f'{key}_slowdown_pct'])}"
         items.append(f"**Slowdown:** {line}")
     else:
         items.append(f"**Slowdown:** {NOT_MEASURED}")
+    agg_cpu = section(ov, "aggregate_cpu")
+    if agg_cpu:
+        items.append(f"**Per-event delivery:** {delivery_sentence(cpu or {}, agg_cpu)}")
     e2e = (section(summary, "latency_ns") or {}).get("end_to_end")
     if isinstance(e2e, dict):
         items.append(f"**End-to-end latency:** p50 {fmt_dur(e2e.get('p50'))}, "
@@ -105,11 +115,19 @@ def summary_bullets(results, matrix):
     gov = section(summary, "governor")
     if gov:
         items.append(f"**Governor:** {governor_sentence(gov)}")
+    progs = section(summary, "programs")
+    if progs:
+        items.append(f"**Programs:** {sections.programs_sentence(progs)}")
     sweep = section(results, "sweep")
-    if sweep:
+    if sweep and not section(sweep, "points", list):
+        items.append(f"**Capacity:** rate sweep {NOT_MEASURED} (no rate points)")
+    elif sweep:
         items.append(f"**Capacity:** max rate within the {fmt_pct(sweep.get('budget_pct', budget))} "
                      f"budget {fmt_rate_or(sweep.get('max_rate_within_budget'))} events/s; "
                      f"max rate without drops {fmt_rate_or(sweep.get('max_rate_no_drops'))} events/s")
+    record = sections.record_size_sentence(sweep) if sweep else None
+    if record:
+        items.append(f"**Record size:** {record}")
     if matrix:
         ks = matrix.get("kernels") or []
         counts = {}
@@ -128,6 +146,24 @@ def _ci(ci):
     if isinstance(ci, list) and len(ci) == 2:
         return f"{fmt_pct(ci[0])} – {fmt_pct(ci[1])}"
     return DASH
+
+
+def delivery_sentence(traced, agg):
+    """Traced (per-event stream to user space) vs aggregate (counted in the kernel) CPU."""
+    text = (f"traced phase {fmt_fixed(traced.get('kernel_ns_per_event'), 1)} kernel ns/event, "
+            f"{fmt_pct(traced.get('pct_of_machine'))} of the machine; aggregate phase "
+            f"{fmt_fixed(agg.get('kernel_ns_per_event'), 1)} kernel ns/event, "
+            f"{fmt_pct(agg.get('pct_of_machine'))} of the machine")
+    dk = _minus(traced.get("kernel_ns_per_event"), agg.get("kernel_ns_per_event"))
+    dp = _minus(traced.get("pct_of_machine"), agg.get("pct_of_machine"))
+    if dk is not None and dp is not None:
+        text += (f" — per-event delivery costs {fmt_fixed(dk, 1)} kernel ns/event and "
+                 f"{fmt_pct(dp)} of the machine")
+    return text
+
+
+def _minus(a, b):
+    return a - b if is_num(a) and is_num(b) else None
 
 
 def governor_sentence(gov):
@@ -170,9 +206,9 @@ def events_blocks(summary):
         rows.append([f"dropped: {cause}", fmt_int(dropped.get(cause)), _share(dropped.get(cause), expected)])
     rows.append(["dropped: total", fmt_int(total_dropped(events)), _share(total_dropped(events), expected)])
     out.append(("table", ["events", "count", "% of expected"], rows))
-    by = section(events, "by_syscall")
+    key, by = kind_counts(events)
     if by:
-        out.append(("table", ["syscall", "received"], [[k, fmt_int(v)] for k, v in by.items()]))
+        out.append(("table", [KIND_LABELS[key], "received"], [[k, fmt_int(v)] for k, v in by.items()]))
     return out
 
 
@@ -230,7 +266,41 @@ def overhead_blocks(summary):
              ("slowdown 95% CI", _ci(ov.get("ci95"))),
              ("hook floor slowdown", fmt_pct(ov.get("floor_slowdown_pct"))),
              ("hook floor slowdown 95% CI", _ci(ov.get("floor_ci95")))]
-    return out + [kv_table(pairs)]
+    if "aggregate_ops_per_sec" in ov or "aggregate_slowdown_pct" in ov:
+        pairs += [("aggregate (in-kernel counting) ops/s", fmt_num(ov.get("aggregate_ops_per_sec"))),
+                  ("aggregate slowdown", fmt_pct(ov.get("aggregate_slowdown_pct"))),
+                  ("aggregate slowdown 95% CI", _ci(ov.get("aggregate_ci95")))]
+    if "bare_ops_per_sec" in ov or "bare_slowdown_pct" in ov:
+        pairs += [("bare consumer ops/s", fmt_num(ov.get("bare_ops_per_sec"))),
+                  ("bare consumer slowdown", fmt_pct(ov.get("bare_slowdown_pct"))),
+                  ("bare consumer slowdown 95% CI", _ci(ov.get("bare_ci95"))),
+                  ("traced throughput vs bare consumer", fmt_pct(ov.get("traced_vs_bare_pct"))),
+                  ("traced vs bare consumer 95% CI", _ci(ov.get("traced_vs_bare_ci95")))]
+    out.append(kv_table(pairs))
+    agg_cpu = section(ov, "aggregate_cpu")
+    if agg_cpu:
+        out += stream_vs_aggregate_blocks(summary, ov, agg_cpu)
+    return out
+
+
+def stream_vs_aggregate_blocks(summary, ov, agg_cpu):
+    """The traced phase streams every event to user space; the aggregate phase only counts
+    in the kernel: the difference is what per-event delivery costs."""
+    traced = section(summary, "cpu") or {}
+    out = [("h", 3, "Stream vs aggregate: what per-event delivery costs"),
+           ("p", f"Per-event delivery: {delivery_sentence(traced, agg_cpu)}.")]
+    keys = ("kernel_ns_per_event", "user_ns_per_event", "ns_per_event", "pct_of_machine")
+
+    def row(label, ops, slow, cpu):
+        return [label, fmt_num(ops), fmt_pct(slow)] + [
+            fmt_pct(cpu.get(k)) if k == "pct_of_machine" else fmt_fixed(cpu.get(k), 1) for k in keys]
+    rows = [row("traced (stream)", ov.get("traced_ops_per_sec"), ov.get("slowdown_pct"), traced),
+            row("aggregate", ov.get("aggregate_ops_per_sec"), ov.get("aggregate_slowdown_pct"), agg_cpu),
+            row("delivery (traced − aggregate)", None, None,
+                {k: _minus(traced.get(k), agg_cpu.get(k)) for k in keys})]
+    out.append(("table", ["phase", "ops/s", "slowdown", "kernel ns/event", "user ns/event",
+                          "CPU per event (ns)", "tracer CPU"], rows))
+    return out
 
 
 def governor_blocks(summary, budget):
@@ -270,6 +340,7 @@ def build(results, matrix, plots):
     blocks += events_blocks(summary)
     blocks += latency_blocks(summary)
     blocks += cpu_blocks(summary, budget)
+    blocks += sections.programs_blocks(summary)
     blocks += overhead_blocks(summary)
     blocks += governor_blocks(summary, budget)
     blocks += sections.capacity_blocks(results, budget)

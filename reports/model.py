@@ -17,6 +17,9 @@ STAGE_LABELS = {
     "queue_wait": "queue wait", "handle": "handle", "end_to_end": "end-to-end",
 }
 DROP_CAUSES = ("kernel_reserve", "perf_lost", "sampled_out", "queue_full", "pool_exhausted")
+# summary.events (and each program's events) carries ONE per-kind count map under one of these keys.
+KIND_KEYS = ("by_syscall", "by_function", "by_kind")
+KIND_LABELS = {"by_syscall": "syscall", "by_function": "function", "by_kind": "kind"}
 PERCENTILES = (("p50", "p50"), ("p90", "p90"), ("p99", "p99"), ("p999", "p99.9"))
 DEFAULT_BUDGET_PCT = 1.0
 DASH = "—"
@@ -92,6 +95,7 @@ def validate_results(doc):
     sweep = section(doc, "sweep")
     if sweep is not None:
         _check_list_of_objects(section(sweep, "points", list, "sweep."), "sweep.points")
+        _check_list_of_objects(section(sweep, "payload_points", list, "sweep."), "sweep.payload_points")
         for key in ("model", "ns_per_event", "ring_recommendation", "plan"):
             section(sweep, key, dict, "sweep.")
     measure = section(doc, "measure")
@@ -103,16 +107,39 @@ def validate_results(doc):
 def _validate_summary(summary, where):
     for key in ("workload", "events", "latency_ns", "cpu", "overhead", "governor"):
         section(summary, key, dict, where)
-    events = section(summary, "events", dict, where) or {}
-    section(events, "dropped", dict, where + "events.")
-    section(events, "by_syscall", dict, where + "events.")
-    for stage, stats in (section(summary, "latency_ns", dict, where) or {}).items():
-        if not isinstance(stats, dict):
-            raise BadInput(f"{where}latency_ns.{stage} should be an object")
-        section(stats, "cdf", list, f"{where}latency_ns.{stage}.")
+    _validate_events(section(summary, "events", dict, where) or {}, where + "events.")
+    _validate_latency(summary, where)
+    section(section(summary, "overhead", dict, where), "aggregate_cpu", dict, where + "overhead.")
     gov = section(summary, "governor", dict, where) or {}
     _check_list_of_objects(section(gov, "steps", list, where + "governor."), where + "governor.steps")
     _check_list_of_objects(section(gov, "windows", list, where + "governor."), where + "governor.windows")
+    for name, prog in (section(summary, "programs", dict, where) or {}).items():
+        _validate_program(prog, f"{where}programs.{name}")
+
+
+def _validate_events(events, where):
+    section(events, "dropped", dict, where)
+    for key in KIND_KEYS:
+        section(events, key, dict, where)
+
+
+def _validate_latency(holder, where):
+    for stage, stats in (section(holder, "latency_ns", dict, where) or {}).items():
+        if not isinstance(stats, dict):
+            raise BadInput(f"{where}latency_ns.{stage} should be an object")
+        section(stats, "cdf", list, f"{where}latency_ns.{stage}.")
+
+
+def _validate_program(prog, where):
+    """One entry of summary.programs / runs[].programs: {events, latency_ns, cpu, record_bytes}."""
+    if not isinstance(prog, dict):
+        raise BadInput(f"{where} should be an object")
+    for key in ("events", "latency_ns", "cpu", "record_bytes"):
+        section(prog, key, dict, where + ".")
+    _validate_events(section(prog, "events", dict, where + ".") or {}, where + ".events.")
+    _validate_latency(prog, where + ".")
+    cpu = section(prog, "cpu", dict, where + ".")
+    _check_list_of_objects(section(cpu, "bpf_by_prog", list, where + ".cpu."), where + ".cpu.bpf_by_prog")
 
 
 def validate_matrix(doc):
@@ -242,6 +269,16 @@ def fmt_value(x, ids=False):
     if isinstance(x, dict):
         return json.dumps(x, sort_keys=True)
     return str(x)
+
+
+def kind_counts(events):
+    """(key, {kind: count}) of the per-kind map in events (by_syscall / by_function / by_kind);
+    (None, {}) when there is none."""
+    for key in KIND_KEYS:
+        counts = section(events, key)
+        if counts is not None:
+            return key, counts
+    return None, {}
 
 
 def total_dropped(events):

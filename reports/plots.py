@@ -1,9 +1,10 @@
-"""PNG plots of one run: stage latency, end-to-end CDF, throughput, governor timeline.
+"""PNG plots of one run: stage latency, end-to-end CDF, throughput, CPU per program, governor timeline.
 
 make_all() draws every plot the data supports and returns [(filename, caption), ...].
 """
-from plotkit import (BLUE, BUDGET_STYLE, GREEN, GREY, ORANGE, PERCENTILE_COLORS, dur_label,
-                     legend_below, log_axis, new_figure, np, numbers, pct_label, plt, positive, rate_label, save)
+from plotkit import (BLUE, BUDGET_STYLE, FIGSIZE, GREEN, GREY, ORANGE, PERCENTILE_COLORS, PURPLE, SKY,
+                     dur_label, legend_below, log_axis, new_figure, np, numbers, pct_label, plt, positive,
+                     rate_label, save)
 import plots_capacity
 from model import PERCENTILES, STAGE_LABELS, STAGES, budget_of, is_num, section
 
@@ -84,18 +85,40 @@ def _ci_err(baseline, value, ci):
     return max(value - lo_ops, 0.0), max(hi_ops - value, 0.0)
 
 
+# phase -> (bar label, summary.overhead key prefix, colour); in order of increasing tracer work
+THROUGHPUT_PHASES = (("baseline", "baseline\n(untraced)", "baseline", GREY),
+                     ("floor", "hook floor\n(empty program)", "floor", ORANGE),
+                     ("aggregate", "aggregate\n(in-kernel counts)", "aggregate", GREEN),
+                     ("bare", "bare consumer\n(counting loop)", "bare", PURPLE),
+                     ("traced", "traced\n(full pipeline)", "traced", BLUE))
+
+
+def throughput_bars(ov):
+    """[(label, ops/s, ci95, slowdown %, colour, phase)] for the phases summary.overhead has."""
+    bars = []
+    for phase, label, prefix, color in THROUGHPUT_PHASES:
+        ci = ov.get("ci95") if phase == "traced" else ov.get(f"{prefix}_ci95")
+        slow = ov.get("slowdown_pct") if phase == "traced" else ov.get(f"{prefix}_slowdown_pct")
+        if phase == "baseline":
+            ci = slow = None
+        bars.append((label, ov.get(f"{prefix}_ops_per_sec"), ci, slow, color, phase))
+    return [b for b in bars if is_num(b[1])]
+
+
+def throughput_caption(ov):
+    names = {"baseline": "untraced", "floor": "hook floor", "aggregate": "aggregate",
+             "bare": "bare consumer", "traced": "traced"}
+    return ("Workload throughput " + " vs ".join(names[b[5]] for b in throughput_bars(ov))
+            + " (error bars: 95% CI)")
+
+
 def throughput(results, out_dir):
     ov = section(results["summary"], "overhead") or {}
     base = ov.get("baseline_ops_per_sec")
-    bars = [("baseline\n(untraced)", base, None, None, GREY, "baseline"),
-            ("hook floor\n(empty program)", ov.get("floor_ops_per_sec"), ov.get("floor_ci95"),
-             ov.get("floor_slowdown_pct"), ORANGE, "floor"),
-            ("traced\n(full pipeline)", ov.get("traced_ops_per_sec"), ov.get("ci95"),
-             ov.get("slowdown_pct"), BLUE, "traced")]
-    bars = [b for b in bars if is_num(b[1])]
+    bars = throughput_bars(ov)
     if not bars:
         return None
-    fig, ax = new_figure()
+    fig, ax = new_figure(figsize=(9.5, 4.8) if len(bars) > 3 else FIGSIZE)
     x = np.arange(len(bars))
     vals = [b[1] for b in bars]
     ax.bar(x, vals, 0.55, color=[b[4] for b in bars], alpha=0.85)
@@ -132,11 +155,50 @@ def throughput(results, out_dir):
     ax.yaxis.set_major_formatter(lambda v, _: rate_label(v))
     ax.set_ylabel("workload throughput (ops/s)")
     wl = results["scenario"].get("workload")
-    ax.set_title("Workload throughput: untraced vs hook floor vs traced"
+    ax.set_title("Workload throughput: " + " vs ".join(b[0].split("\n")[0] for b in bars)
                  + (f" ({wl})" if wl else ""))
     if err_drawn or dots:
         ax.legend(loc="upper right")
     return save(fig, out_dir, "throughput.png")
+
+
+def program_cpu(results, out_dir):
+    """Stacked bars per program: kernel (BPF) + user ns per event, record size underneath."""
+    progs = section(results["summary"], "programs") or {}
+    names = list(progs)
+    if not names:
+        return None
+    cpus = [section(progs[n], "cpu") or {} for n in names]
+    kern = np.nan_to_num(numbers([c.get("kernel_ns_per_event") for c in cpus]), nan=0.0)
+    user = np.nan_to_num(numbers([c.get("user_ns_per_event") for c in cpus]), nan=0.0)
+    if not (kern + user).any():
+        return None
+    fig, ax = new_figure(figsize=(min(12.0, max(6.5, 1.6 * len(names) + 3)), 4.5))
+    x = np.arange(len(names))
+    ax.bar(x, kern, 0.55, color=ORANGE, label="kernel (BPF) ns/event")
+    ax.bar(x, user, 0.55, bottom=kern, color=SKY, label="user (consumer + workers) ns/event")
+    top = float((kern + user).max())
+    for xi, k, u in zip(x, kern, user):
+        for base, v in ((0.0, k), (k, u)):
+            if v > top * 0.07:
+                ax.text(xi, base + v / 2, f"{v:,.0f}", ha="center", va="center", fontsize=8.5)
+        ax.annotate(f"{k + u:,.0f} ns/event", (xi, k + u), xytext=(0, 4), textcoords="offset points",
+                    ha="center", va="bottom", fontsize=9, fontweight="bold")
+    labels = []
+    for n in names:
+        rec = section(progs[n], "record_bytes") or {}
+        mean = rec.get("mean")
+        labels.append(n + (f"\n{mean:,.0f} B/record" if is_num(mean) else ""))
+    ax.set_xticks(x, labels)
+    pad = max(0.0, (3 - len(names)) / 2)
+    ax.set_xlim(-0.5 - pad, len(names) - 0.5 + pad)
+    ax.grid(axis="x", visible=False)
+    ax.set_ylim(0, top * 1.25)
+    ax.yaxis.set_major_formatter(lambda v, _: dur_label(v) if v else "0")
+    ax.set_ylabel("tracer CPU per event (ns)")
+    ax.set_title("CPU per event by program")
+    ax.legend(loc="upper right")
+    return save(fig, out_dir, "program_cpu.png")
 
 
 def governor(results, out_dir):
@@ -206,8 +268,9 @@ def make_all(results, matrix, out_dir):
         "Per-stage latency percentiles (p50/p90/p99/p99.9 bars, max dashed), log scale")
     add(latency_cdf(lat.get("end_to_end"), out_dir),
         "End-to-end latency CDF with p50/p99/p99.9 marked")
-    add(throughput(results, out_dir),
-        "Workload throughput untraced vs hook floor vs traced (error bars: 95% CI)")
+    add(throughput(results, out_dir), throughput_caption(section(summary, "overhead") or {}))
+    add(program_cpu(results, out_dir),
+        "CPU per event by program: kernel (BPF) and user ns/event, stacked; mean record size below")
     add(governor(results, out_dir),
         "Governor: overhead per window against the budget, degrade steps and sampling rate")
     out += plots_capacity.make_all(results, matrix, out_dir)

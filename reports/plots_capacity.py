@@ -1,4 +1,4 @@
-"""PNG plots across rates, configurations and kernels: sweep, comparisons, kernel matrix."""
+"""PNG plots across rates, record sizes, configurations and kernels: sweep, comparisons, kernel matrix."""
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
@@ -159,6 +159,67 @@ def sweep_latency(sweep, out_dir):
     return save(fig, out_dir, "sweep_latency.png")
 
 
+def _payload_points(sweep):
+    pts = [p for p in section(sweep, "payload_points", list) or ()
+           if is_num(p.get("record_bytes")) and p["record_bytes"] > 0]
+    pts.sort(key=lambda p: p["record_bytes"])
+    return np.array([p["record_bytes"] for p in pts], dtype=float), pts
+
+
+def sweep_record_size(sweep, out_dir):
+    """Top: achieved event rate vs record size; bottom: kernel and user ns per event vs record size."""
+    x, pts = _payload_points(sweep)
+    rate = numbers([p.get("achieved_rate") for p in pts])
+    kern = numbers([p.get("kernel_ns_per_event") for p in pts])
+    user = numbers([p.get("user_ns_per_event") for p in pts])
+    if not pts or not (np.isfinite(rate).any() or np.isfinite(kern).any() or np.isfinite(user).any()):
+        return None
+    fig, (top, bottom) = new_figure(2, 1, figsize=(8, 6.4), sharex=True)
+    ok = np.isfinite(rate)
+    top.plot(x[ok], rate[ok], marker="o", color=BLUE, linewidth=1.8, label="achieved event rate")
+    for xi, ri, p in zip(x, rate, pts):
+        if np.isfinite(ri):
+            text = f"{rate_label(ri)}/s"
+            if is_num(p.get("payload_bytes")):
+                text += f"\npayload {p['payload_bytes']:,} B"
+            top.annotate(text, (xi, ri), xytext=(0, 6), textcoords="offset points", ha="center",
+                         va="bottom", fontsize=8.5)
+    if ok.any():
+        top.set_ylim(0, np.nanmax(rate) * 1.35)
+    else:
+        note_empty(top, "achieved rate not measured")
+    top.yaxis.set_major_formatter(lambda v, _: rate_label(v) if v else "0")
+    top.set_ylabel("achieved rate (events/s)")
+    top.set_title("Throughput vs record size" + (f" ({sweep['workload']})" if sweep.get("workload") else ""))
+    top.legend(loc="lower left")
+    for y, label, color, marker in ((kern, "kernel (BPF) ns/event", ORANGE, "^"),
+                                    (user, "user (consumer + workers) ns/event", GREEN, "v")):
+        ok = np.isfinite(y)
+        if ok.any():
+            bottom.plot(x[ok], y[ok], marker=marker, color=color, linewidth=1.8, label=label)
+    tot = kern + user
+    if np.isfinite(tot).any():
+        ok = np.isfinite(tot)
+        bottom.plot(x[ok], tot[ok], marker="o", color=GREY, linestyle="--", linewidth=1.2,
+                    label="total ns/event")
+        bottom.set_ylim(0, np.nanmax(tot) * 1.2 if np.nanmax(tot) > 0 else 1)
+    else:
+        note_empty(bottom, "CPU per event not measured")
+    bottom.set_ylabel("CPU per event (ns)")
+    bottom.set_xlabel("record size (bytes per event, mean measured)")
+    span = (x.max() - x.min()) or x.max()
+    bottom.set_xlim(max(0.0, x.min() - 0.12 * span), x.max() + 0.12 * span)
+    bottom.set_xticks(x, [f"{v:,.0f}" for v in x])
+    rb = sweep.get("record_bytes")
+    if is_num(rb) and rb > 0:
+        for ax in (top, bottom):
+            ax.axvline(rb, color=PURPLE, linestyle=":", linewidth=1.3)
+        bottom.annotate(f"mean over sweep {rb:,.0f} B", (rb, 0.04), xycoords=bottom.get_xaxis_transform(),
+                        xytext=(4, 0), textcoords="offset points", color=PURPLE, fontsize=8.5)
+    bottom.legend(loc="upper left", fontsize=8.5)
+    return save(fig, out_dir, "sweep_record_size.png")
+
+
 def comparison(results, out_dir):
     comps = section(results, "comparisons", list) or []
     if not comps:
@@ -277,7 +338,9 @@ def make_all(results, matrix, out_dir):
                                "Tracer CPU vs event rate: kernel and user parts, fitted model, budget and knee"),
                               (sweep_drops(sweep, out_dir), "Dropped events vs event rate"),
                               (sweep_slowdown(sweep, out_dir), "Workload slowdown vs event rate"),
-                              (sweep_latency(sweep, out_dir), "End-to-end p50/p99 latency vs event rate")):
+                              (sweep_latency(sweep, out_dir), "End-to-end p50/p99 latency vs event rate"),
+                              (sweep_record_size(sweep, out_dir),
+                               "Throughput vs record size: achieved rate, and kernel/user ns per event")):
             if name:
                 out.append((name, caption))
     name = comparison(results, out_dir)

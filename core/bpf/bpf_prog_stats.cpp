@@ -16,6 +16,8 @@
 
 #include <fmt/format.h>
 
+#include "usage_error.h"
+
 namespace ringside {
 namespace {
 
@@ -109,6 +111,20 @@ ProgStats prog_stats_delta(const ProgStats& before, const ProgStats& after) {
   delta.run_cnt = after.run_cnt - before.run_cnt;
   delta.run_time_ns = after.run_time_ns - before.run_time_ns;
   return delta;
+}
+
+BpfStats acquire_bpf_stats() {
+  try {
+    return {std::make_shared<BpfStatsGuard>(), "BPF_ENABLE_STATS"};
+  } catch (const std::runtime_error& e) {
+    std::ifstream sysctl("/proc/sys/kernel/bpf_stats_enabled");
+    int enabled = 0;
+    if (sysctl >> enabled && enabled == 1) return {nullptr, "sysctl kernel.bpf_stats_enabled=1"};
+    throw UsageError(fmt::format("BPF run-time stats need CAP_SYS_ADMIN for BPF_ENABLE_STATS, or "
+                                 "kernel.bpf_stats_enabled=1 (sysctl -w kernel.bpf_stats_enabled=1): without them "
+                                 "the kernel's share of the cost cannot be measured ({})",
+                                 e.what()));
+  }
 }
 
 BpfStatsGuard::BpfStatsGuard() : fd_(bpf_enable_stats(BPF_STATS_RUN_TIME)) {

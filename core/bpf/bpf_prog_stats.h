@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -36,6 +37,17 @@ std::set<uint32_t> prog_ids_owned_by(const std::vector<pid_t>& pids);
 // Stats deltas of one program between two reads (`before` may be from another program id: then
 // the result is `after` whole). Counters that went backwards (id reused) also count from zero.
 ProgStats prog_stats_delta(const ProgStats& before, const ProgStats& after);
+
+// How BPF run time is being counted: a held BPF_ENABLE_STATS fd (needs CAP_SYS_ADMIN), or the
+// sysctl kernel.bpf_stats_enabled=1 someone set. Without either, run_time_ns stays 0 and the
+// kernel's share of the cost would silently read 0: acquire_bpf_stats() refuses instead.
+class BpfStatsGuard;
+struct BpfStats {
+  std::shared_ptr<BpfStatsGuard> guard;  // null when the sysctl does the counting
+  std::string method;                    // "BPF_ENABLE_STATS" or "sysctl kernel.bpf_stats_enabled=1"
+};
+// Throws UsageError("BPF run-time stats need CAP_SYS_ADMIN ... or kernel.bpf_stats_enabled=1").
+BpfStats acquire_bpf_stats();
 
 // RAII over bpf_enable_stats(BPF_STATS_RUN_TIME): stats run while any such fd is open anywhere.
 class BpfStatsGuard {

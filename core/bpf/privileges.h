@@ -1,4 +1,5 @@
-// Dropping privileges once programs are loaded and attached.
+// Dropping privileges: once, from the only thread there is (capabilities are per thread, and
+// threads started later inherit the reduced sets), down to what the command still needs.
 #pragma once
 
 #include <string>
@@ -6,16 +7,22 @@
 namespace ringside {
 
 enum class KeepCaps {
-  none,  // trace: attached once; reading the ring (mmap'ed fds), counters, detach need no capability
-  bpf,   // run: later phases load and attach again: keep CAP_BPF, CAP_PERFMON, CAP_SYS_ADMIN only
+  none,  // trace, after attaching: reading the ring (mmap'ed fds), counters, detach need no capability
+  bpf,   // run/sweep, before anything: every phase loads and attaches again: keep CAP_BPF,
+         // CAP_PERFMON and CAP_SYS_ADMIN (BPF_ENABLE_STATS) only
 };
 
-// Shrinks the effective/permitted/inheritable sets to `keep` (and sets no-new-privs). If the kernel
-// still refuses map reads without CAP_BPF (older unprivileged_bpf_disabled semantics), CAP_BPF is
-// kept and the description says so. Returns a one-line description of what was dropped.
-std::string drop_capabilities_after_attach(KeepCaps keep, int probe_map_fd);
+// Shrinks the effective, permitted and inheritable sets to `keep`, drops everything else from
+// the bounding set, clears the ambient set and sets no-new-privs, so no exec can regain anything.
+// Call it while this is the process's only thread. With `probe_map_fd` (KeepCaps::none): if the
+// kernel refuses map access without CAP_BPF (older unprivileged_bpf_disabled semantics), CAP_BPF
+// is kept and the description says so. Returns a one-line description of the result.
+std::string drop_capabilities(KeepCaps keep, int probe_map_fd = -1);
 
-// What drop_capabilities_after_attach() did in this process ("" before it ran).
+// What drop_capabilities() did in this process ("" before it ran).
 const std::string& capabilities_dropped();
+
+// CapEff of every thread of this process, as "tid:hex" words (for tests and results).
+std::string thread_capabilities();
 
 }  // namespace ringside

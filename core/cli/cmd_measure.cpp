@@ -11,6 +11,8 @@
 #include "measure_phase.h"
 #include "measure_summary.h"
 #include "results_json.h"
+#include "stop_signal.h"
+#include "workload_process.h"
 #include "write_results.h"
 
 namespace ringside {
@@ -61,8 +63,10 @@ MeasureConfig make_config(const MeasureScenario& s, const std::string& out, int 
   return c;
 }
 
-// Warm-up plus `repeat` rounds of both phases; stops at the first invalid phase and says why there.
-std::vector<MeasurePhase> measure_rounds(const MeasureConfig& config, int repeat, std::string& invalid) {
+// Warm-up plus `repeat` rounds of both phases; stops at the first invalid phase and says why
+// there. A stop signal abandons the round in progress and keeps the complete ones.
+std::vector<MeasurePhase> measure_rounds(const MeasureConfig& config, int repeat, std::string& invalid,
+                                         bool& interrupted) {
   std::vector<MeasurePhase> runs;
   for (int round = 0; round <= repeat; ++round) {
     // Alternate which phase goes first so drift between phases does not favour one of them; the
@@ -70,7 +74,15 @@ std::vector<MeasurePhase> measure_rounds(const MeasureConfig& config, int repeat
     const bool agent_first = round % 2 == 0;
     for (int i = 0; i < 2; ++i) {
       const bool agent_phase = (i == 0) == agent_first;
-      runs.push_back(agent_phase ? run_agent_phase(config, round) : run_baseline_phase(config, round));
+      try {
+        if (stop_requested()) throw WorkloadInterrupted("interrupted");
+        runs.push_back(agent_phase ? run_agent_phase(config, round) : run_baseline_phase(config, round));
+      } catch (const std::exception&) {
+        if (!stop_requested()) throw;  // a real failure
+        interrupted = true;
+        std::erase_if(runs, [&](const MeasurePhase& r) { return r.round == round; });
+        return runs;
+      }
       print_measure_phase(runs.back(), repeat, config.cpus);
       if (!runs.back().valid) {
         invalid = fmt::format("round {}: {}", round, runs.back().invalid_reason);
@@ -84,25 +96,29 @@ std::vector<MeasurePhase> measure_rounds(const MeasureConfig& config, int repeat
 int run_measure(const MeasureArgs& a) {
   const MeasureScenario scenario = scenario_of(a);
   const ProbeReport probe = probe_host();
-  const MeasureConfig config = make_config(scenario, a.out, probe.cpus);
+  MeasureConfig config = make_config(scenario, a.out, probe.cpus);
+  config.stop = stop_requested;
   const OutputDir out(a.out);
+  install_stop_handlers();  // before the agents' handlers: they stop agents, then set the flag
   ensure_kernel_filesystems(/*quiet=*/true);  // tracefs for agents that attach by tracepoint name
-  std::optional<BpfStatsGuard> stats;          // program run times only advance while this is held
-  try {
-    stats.emplace();
-  } catch (const std::runtime_error& e) {
-    throw UsageError(e.what());
-  }
+  const BpfStats stats = acquire_bpf_stats();  // program run times only advance while this holds
   std::string invalid;
+  bool interrupted = false;
   MeasureResults m;
-  m.runs = measure_rounds(config, scenario.repeat, invalid);
+  m.runs = measure_rounds(config, scenario.repeat, invalid, interrupted);
   m.summary = summarize_measure(m.runs, scenario, probe.cpus);
   Results r;
   r.command = "measure";
   r.host = host_of(probe);
+  r.host.bpf_stats = stats.method;
   r.scenario = scenario;
   r.measure = m;
+  r.interrupted = interrupted;
   write_results(out, r);
+  if (interrupted) {
+    fmt::print(stderr, "ringside: interrupted; results of the complete rounds: {}/results.json\n", a.out);
+    return interrupted_exit_code();
+  }
   if (!invalid.empty()) throw UsageError(invalid);
   print_measure_summary(scenario, m.summary);
   fmt::print("results: {}/results.json\n", a.out);

@@ -36,7 +36,8 @@ struct RunArgs {
   std::string scenario;  // "governor": the governor's must-fire / must-not-fire validation
 };
 
-int run_governor_scenario(const RunOptions& o, const ProbeReport& probe, const OutputDir& out) {
+int run_governor_scenario(const RunOptions& o, const ProbeReport& probe, const OutputDir& out,
+                          const std::string& bpf_stats) {
   const Progress progress("governor");
   GovernorValidation v = validate_governor(o, probe, [&](const std::string& line) { progress(line); });
   progress.done();
@@ -44,6 +45,7 @@ int run_governor_scenario(const RunOptions& o, const ProbeReport& probe, const O
   Results r;
   r.command = "run";
   r.host = host_of(probe, o.pipeline);
+  r.host.bpf_stats = bpf_stats;
   RunScenario sc = scenario_of(o);
   sc.name = "governor";
   r.scenario = sc;
@@ -83,10 +85,10 @@ int run_run(RunArgs& a) {
   std::vector<RunOptions> combos = combinations(a.flags, base);
   std::optional<Scenario> scenario;
   if (!a.scenario.empty()) scenario = parse_enum<Scenario>(a.scenario).value_or_throw("--scenario");
-  const Prepared env = prepare_bpf_command(base);
+  const Prepared env = prepare_bpf_command(base, KeepCaps::bpf);
   const ProbeReport& probe = env.probe;
   for (auto& o : combos) o.pipeline.transport = require_bpf(probe, o.pipeline.transport);
-  if (scenario == Scenario::governor) return run_governor_scenario(combos.front(), probe, *env.out);
+  if (scenario == Scenario::governor) return run_governor_scenario(combos.front(), probe, *env.out, env.bpf_stats);
 
   Results r;
   r.command = "run";
@@ -98,21 +100,33 @@ int run_run(RunArgs& a) {
     ScenarioOutcome outcome = run_scenario(
         o, probe, [&](const std::string& line) { progress(line); }, phases, env.sink);
     progress.done();
-    print_run_summary(o, outcome.summary);
-    conserved = conserved && outcome.summary.events.conserved();
-    within = within && outcome.summary.cpu.within_budget();
+    const bool measured = outcome.complete_rounds > 0;
+    if (measured) {
+      print_run_summary(o, outcome.summary);
+      conserved = conserved && outcome.summary.events.conserved();
+      within = within && outcome.summary.cpu.within_budget();
+    }
     if (i == 0) {
       r.host = host_of(probe, o.pipeline);
       r.scenario = scenario_of(o);
-      r.summary = outcome.summary;
+      if (measured) r.summary = outcome.summary;
       r.runs = std::move(outcome.runs);
     }
-    if (combos.size() > 1) r.comparisons.push_back({label, o.pipeline.transport, o.pipeline.wakeup, outcome.summary});
+    if (combos.size() > 1 && measured)
+      r.comparisons.push_back({label, o.pipeline.transport, o.pipeline.wakeup, outcome.summary});
+    if (outcome.interrupted) {
+      r.interrupted = true;
+      fmt::print(stderr, "ringside: interrupted after {} complete round(s) of {}; keeping them\n",
+                 outcome.complete_rounds, label);
+      break;
+    }
   }
   r.host.capabilities_after_attach = capabilities_dropped();
+  r.host.bpf_stats = env.bpf_stats;
   write_results(*env.out, r);
   fmt::print("results: {}/results.json\n", base.out);
-  if (!a.no_report) render_report(base.out);
+  if (!a.no_report && r.summary) render_report(base.out);
+  if (r.interrupted) return interrupted_exit_code();
   if (!conserved) {
     fmt::print(stderr, "ringside: events were not conserved (received + drops != issued)\n");
     return kExitFailed;

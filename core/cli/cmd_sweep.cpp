@@ -70,13 +70,16 @@ int run_sweep(SweepArgs& a) {
   }
   // every rung is checked before any runs
   std::vector<Rate> ladder = a.autoscan ? std::vector<Rate>{Rate{1000}} : parse_list(a.rates, parse_rate).value_or_throw("--rates");
-  const Prepared env = prepare_bpf_command(o);
+  const Prepared env = prepare_bpf_command(o, KeepCaps::bpf);
   const ProbeReport& probe = env.probe;
 
   SweepResult sweep;
   sweep.workload = o.workload;
   sweep.budget_pct = o.budget_pct;
-  auto measure = [&](double rate) -> const SweepPoint& {
+  bool interrupted = false;
+  // One rung; false once a stop signal cut the sweep short (a rung with no complete round is
+  // left out, one with some keeps them).
+  auto measure = [&](double rate) -> bool {
     RunOptions ro = o;
     ro.rate = Rate{rate > 0 ? std::round(rate) : 0};
     const Progress progress(fmt::format("sweep {} #{}", rate > 0 ? fmt::format("{:.0f}/s", rate) : "max",
@@ -84,17 +87,21 @@ int run_sweep(SweepArgs& a) {
     ScenarioOutcome outcome =
         run_scenario(ro, probe, [&](const std::string& line) { progress(line); }, kDefaultPhases, env.sink);
     progress.done();
+    interrupted = outcome.interrupted;
+    if (outcome.complete_rounds == 0) return false;
     sweep.points.push_back(SweepPoint::of(ro.rate.per_sec, outcome.summary));
     sweep.summaries.push_back(outcome.summary);
     print_sweep_point(sweep.points.back());
-    return sweep.points.back();
+    return !interrupted;
   };
+  const auto last = [&]() -> const SweepPoint& { return sweep.points.back(); };
 
   if (!a.payload_sizes.empty()) {
     // record size at one rate: the first of --rates (max unless given)
     const auto sizes = parse_list(a.payload_sizes, [](std::string_view t) { return parse_count(t, 0, 4096); })
                            .value_or_throw("--payload-sizes");
     for (uint64_t bytes : sizes) {
+      if (interrupted) break;
       RunOptions ro = o;
       ro.payload_bytes = static_cast<uint32_t>(bytes);
       ro.rate = ladder.front();
@@ -102,6 +109,8 @@ int run_sweep(SweepArgs& a) {
       const ScenarioOutcome outcome =
           run_scenario(ro, probe, [&](const std::string& line) { progress(line); }, kDefaultPhases, env.sink);
       progress.done();
+      interrupted = outcome.interrupted;
+      if (outcome.complete_rounds == 0) break;
       PayloadPoint pp;
       pp.payload_bytes = ro.payload_bytes;
       pp.record_bytes = outcome.summary.mean_record_bytes();
@@ -114,23 +123,24 @@ int run_sweep(SweepArgs& a) {
       print_sweep_point(pp.point);
     }
   } else if (!a.autoscan) {
-    for (const Rate& r : ladder) measure(r.per_sec);
+    for (const Rate& r : ladder)
+      if (!measure(r.per_sec)) break;
   } else {
     // walk up ×4 until drops or the budget is blown (or the workload cannot reach the rate)
     double good = 0, bad = 0;
     for (double r = 1000; r <= 64e6; r *= 4) {
-      const SweepPoint& p = measure(r);
-      if (is_bad(p) || p.achieved_rate < 0.9 * r) {
+      if (!measure(r)) break;
+      if (is_bad(last()) || last().achieved_rate < 0.9 * r) {
         bad = r;
         break;
       }
       good = r;
     }
     // then bisect the knee (geometric midpoints) a few times
-    for (int i = 0; i < 3 && good > 0 && bad > 0; ++i) {
+    for (int i = 0; i < 3 && good > 0 && bad > 0 && !interrupted; ++i) {
       const double mid = std::sqrt(good * bad);
-      const SweepPoint& p = measure(mid);
-      (is_bad(p) || p.achieved_rate < 0.9 * mid ? bad : good) = mid;
+      if (!measure(mid)) break;
+      (is_bad(last()) || last().achieved_rate < 0.9 * mid ? bad : good) = mid;
     }
   }
 
@@ -173,14 +183,16 @@ int run_sweep(SweepArgs& a) {
   r.command = "sweep";
   r.host = host_of(probe, o.pipeline);
   r.host.capabilities_after_attach = capabilities_dropped();
+  r.host.bpf_stats = env.bpf_stats;
   r.scenario = scenario_of(o);
-  r.summary = sweep.summaries.back();
+  if (!sweep.summaries.empty()) r.summary = sweep.summaries.back();
   r.sweep = sweep;
+  r.interrupted = interrupted;
   write_results(*env.out, r);
   print_capacity(sweep, probe.cpus);
   fmt::print("results: {}/results.json\n", o.out);
-  if (!a.no_report) render_report(o.out);
-  return kExitOk;
+  if (!a.no_report && r.summary) render_report(o.out);
+  return interrupted ? interrupted_exit_code() : kExitOk;
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // `ringside trace --pid PID[,PID…] --syscalls NAME[,NAME…]`: attach to processes ringside did
 // not start, until --duration passes, every traced pid has exited, or Ctrl-C; then drain.
 #include <fmt/format.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <algorithm>
 #include <fstream>
@@ -26,6 +28,30 @@
 
 namespace ringside {
 namespace {
+
+// --ready-file: created (0600) before privileges are dropped, written after.
+class OwnedFile {
+ public:
+  explicit OwnedFile(const std::string& path) : path_(path) {
+    if (path.empty()) return;
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw UsageError(fmt::format("cannot create --ready-file {}: {}", path, std::strerror(errno)));
+  }
+  ~OwnedFile() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  OwnedFile(const OwnedFile&) = delete;
+  OwnedFile& operator=(const OwnedFile&) = delete;
+  void write(const std::string& text) {
+    if (fd_ < 0) return;
+    if (::write(fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd_) != 0)
+      throw UsageError(fmt::format("cannot write --ready-file {}: {}", path_, std::strerror(errno)));
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+};
 
 struct TraceArgs {
   std::vector<std::string> pids;
@@ -71,11 +97,14 @@ int run_trace(TraceArgs& a) {
   const Prepared env = prepare_bpf_command(o);
   const ProbeReport& probe = env.probe;
   const SessionConfig sc = session_config(o, nrs, a.follow_children, env.sink);
+  // opened while we may still write anywhere; written once the programs count
+  OwnedFile ready(a.ready_file);
   TraceSession session(sc);
   for (pid_t p : pids) session.add_target(static_cast<uint32_t>(p));
-  session.start();
-  const std::string caps = drop_capabilities_after_attach(KeepCaps::none, session.any_map_fd());
-  if (!a.ready_file.empty()) std::ofstream(a.ready_file) << getpid() << '\n';
+  session.attach();
+  const std::string caps = drop_capabilities(KeepCaps::none, session.any_map_fd());
+  session.start_consumers();  // after the drop: every thread starts with none
+  ready.write(fmt::format("{}\n", getpid()));
   fmt::print(stderr, "ringside: tracing {} pid(s) with {} via {} (wakeup {}{})\n", pids.size(), join_names(o.programs),
              to_string(o.pipeline.transport), to_string(o.pipeline.wakeup),
              taps ? fmt::format(", {} syscall(s) on {}", nrs.size(), to_string(o.pipeline.hook)) : "");
@@ -113,6 +142,7 @@ int run_trace(TraceArgs& a) {
   r.command = "trace";
   r.host = host_of(probe, o.pipeline);
   r.host.capabilities_after_attach = caps;
+  r.host.bpf_stats = env.bpf_stats;
   TraceScenario scenario{{pids.begin(), pids.end()}, o.programs, a.syscalls, duration_s, why};
   r.scenario = scenario;
   Summary s;

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include "capability_probe.h"
 #include "options.h"
+#include "privileges.h"
 #include "output_dir.h"
 #include "sink_writer.h"
 
@@ -16,10 +18,12 @@ struct Prepared {
   std::unique_ptr<OutputDir> out;
   ProbeReport probe;
   std::shared_ptr<SinkWriter> sink;
+  std::string bpf_stats;  // how BPF run time will be counted (checked here: a long run fails first)
 };
 
 // Throws UsageError with the first thing that is missing. Falls `o`'s transport back to the
-// perf buffer on a kernel without ring buffers.
-Prepared prepare_bpf_command(RunOptions& o);
+// perf buffer on a kernel without ring buffers. With `drop`, privileges are dropped last, while
+// the process has one thread (run/sweep: KeepCaps::bpf, they load programs in every phase).
+Prepared prepare_bpf_command(RunOptions& o, std::optional<KeepCaps> drop = std::nullopt);
 
 }  // namespace ringside

@@ -1,5 +1,6 @@
 // ringside: what does this eBPF event pipeline cost, where does its latency go, when does it drop?
 #include <fmt/format.h>
+#include <sys/stat.h>
 
 #include <exception>
 #include <vector>
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   root.require_subcommand(1);
   root.set_version_flag("--version", RINGSIDE_VERSION);
   install_libbpf_logging();
+  ::umask(077);  // results, sinks and reports hold command lines, arguments and pointers: owner only
   std::vector<Subcommand> subs = {register_probe(root), register_trace(root), register_run(root),
                                   register_sweep(root), register_measure(root), register_gate(root)};
   // name an unknown subcommand instead of CLI11's generic "a subcommand is required"

@@ -1,4 +1,4 @@
-// Stopping agents (and killing the workload) when ringside itself gets SIGINT/SIGTERM/SIGHUP;
+// Stopping agents when ringside itself gets SIGINT/SIGTERM/SIGHUP;
 // see agent_signals.h. Everything the handler touches is async-signal-safe.
 #include "agent_signals.h"
 
@@ -17,8 +17,6 @@ namespace {
 
 // Fixed slots of atomics: the handler may only touch async-signal-safe state.
 std::array<std::atomic<pid_t>, 16> g_live_agents{};
-// Other children (the workload) that are simply SIGKILLed then.
-std::array<std::atomic<pid_t>, 16> g_killed_children{};
 
 void sleep_ms(long ms) noexcept {
   timespec ts{ms / 1000, (ms % 1000) * 1'000'000L};
@@ -73,10 +71,6 @@ void on_stop_signal(int sig) {
     const pid_t pid = slot.exchange(0);
     if (pid > 0) stop_from_handler(pid);
   }
-  for (auto& slot : g_killed_children) {
-    const pid_t pid = slot.exchange(0);
-    if (pid > 0) kill(pid, SIGKILL);  // its owner's destructor reaps it, or we die and init does
-  }
   errno = saved_errno;
   for (std::size_t i = 0; i < kStopSignals.size(); ++i) {
     if (kStopSignals[i] != sig) continue;
@@ -109,14 +103,5 @@ void install_agent_signal_handlers() {
 
 bool guard_agent_on_signal(pid_t pgid) { return take_slot(g_live_agents, pgid); }
 void unguard_agent_on_signal(pid_t pgid) { release_slot(g_live_agents, pgid); }
-
-KillOnStopSignal::KillOnStopSignal(pid_t pid) : pid_(pid) {
-  install_agent_signal_handlers();
-  if (!take_slot(g_killed_children, pid_)) pid_ = -1;
-}
-
-KillOnStopSignal::~KillOnStopSignal() {
-  if (pid_ > 0) release_slot(g_killed_children, pid_);
-}
 
 }  // namespace ringside

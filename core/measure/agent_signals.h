@@ -1,7 +1,6 @@
 // What a SIGINT, SIGTERM or SIGHUP to ringside does while it runs agents: each registered agent's
 // process group is stopped with the same escalation as AgentProcess::stop() (SIGINT, 2 s, SIGTERM,
-// 2 s, SIGKILL), registered plain children are SIGKILLed, then the signal takes its previous
-// course: a handler installed before (stop_signal.h) runs, otherwise ringside dies of it. A
+// 2 s, SIGKILL), then the signal takes its previous course: a handler installed before (stop_signal.h) runs, otherwise ringside dies of it. A
 // signal that was ignored when the handlers were installed (a background job's SIGINT) stays
 // ignored. Installing also makes ringside the child subreaper (PR_SET_CHILD_SUBREAPER), so
 // processes an agent orphans come back to ringside to be reaped.
@@ -16,18 +15,5 @@ void install_agent_signal_handlers();  // idempotent
 // AgentProcess registers its process group here; false when all 16 slots are taken.
 bool guard_agent_on_signal(pid_t pgid);
 void unguard_agent_on_signal(pid_t pgid);
-
-// While alive, a stop signal to ringside also SIGKILLs `pid` (after stopping agents): for
-// children like the workload whose owner's destructor would not run when ringside dies of it.
-class KillOnStopSignal {
- public:
-  explicit KillOnStopSignal(pid_t pid);
-  ~KillOnStopSignal();
-  KillOnStopSignal(const KillOnStopSignal&) = delete;
-  KillOnStopSignal& operator=(const KillOnStopSignal&) = delete;
-
- private:
-  pid_t pid_;
-};
 
 }  // namespace ringside

@@ -69,14 +69,16 @@ BpfProgramCost cost_of(const ProgStats& p) { return {p.id, p.name, p.type, p.run
 void run_window(const MeasureConfig& config, MeasurePhase& r, AgentProcess* agent, const std::set<uint32_t>& before) {
   // The workload is set up (its exec and setup syscalls happen) before the window opens.
   const uint64_t children_before = reaped_children_cpu_ns();
-  WorkloadProcess workload = WorkloadProcess::spawn(config.workload);
-  const KillOnStopSignal kill_workload_on_signal(workload.pid());
+  SpawnOptions spawn;
+  spawn.stop = config.stop;
+  WorkloadProcess workload = WorkloadProcess::spawn(config.workload, spawn);
   std::set<uint32_t> mine;
   if (agent) mine = new_owned_programs(before, agent->tree());
   const std::map<uint32_t, ProgStats> start = read_all(list_prog_ids());
   const TreeCpuSample cpu_start = agent ? sample_tree_cpu(agent->tree()) : TreeCpuSample{};
   const auto t0 = Clock::now();
   workload.go();
+  workload.wait_done();
   r.workload = workload.wait();
   const auto t1 = Clock::now();
   r.workload_cpu_ns = reaped_children_cpu_ns() - children_before;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,7 @@ struct MeasureConfig {
   double settle_s = 2.0;   // time given to the agent to load and attach before the workload
   std::string out_dir;     // agent-<round>.out/.err go here
   int cpus = 1;            // online CPUs, the denominator of "% of the machine"
+  std::function<bool()> stop;  // checked while the workload runs: true abandons the phase
 };
 
 // The agent failed before the workload started: exit 2 with its stderr tail.

@@ -33,6 +33,7 @@ json host_json(const HostInfo& h) {
   if (h.hook) j["hook"] = to_string(*h.hook);
   j["ringside_version"] = RINGSIDE_VERSION;
   if (h.capabilities_after_attach) j["capabilities_after_attach"] = *h.capabilities_after_attach;
+  if (h.bpf_stats) j["bpf_stats"] = *h.bpf_stats;
   return j;
 }
 

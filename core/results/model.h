@@ -172,6 +172,7 @@ struct HostInfo {
   std::optional<WakeupPolicy> wakeup;
   std::optional<Hook> hook;
   std::optional<std::string> capabilities_after_attach;
+  std::optional<std::string> bpf_stats;  // how BPF run time was counted
 };
 
 struct RunScenario {

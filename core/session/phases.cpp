@@ -10,7 +10,6 @@
 #include "clock.h"
 #include "elf_symbols.h"
 #include "governor_loop.h"
-#include "privileges.h"
 #include "registry.h"
 #include "stop_signal.h"
 #include "summary.h"
@@ -32,7 +31,9 @@ PhaseRun run_phase(Phase phase, int round, const RunOptions& o, const WorkloadSp
   PhaseRun pr;
   pr.record.index = round;
   pr.record.phase = phase;
-  WorkloadProcess child = WorkloadProcess::spawn(spec);
+  SpawnOptions spawn;
+  spawn.stop = stop_requested;
+  WorkloadProcess child = WorkloadProcess::spawn(spec, spawn);
   if (phase == Phase::baseline) {
     child.go();
     pr.record.workload = child.wait();
@@ -56,7 +57,6 @@ PhaseRun run_phase(Phase phase, int round, const RunOptions& o, const WorkloadSp
   TraceSession session(sc);
   session.add_target(static_cast<uint32_t>(child.pid()));
   session.start();
-  if (capabilities_dropped().empty()) drop_capabilities_after_attach(KeepCaps::bpf, session.any_map_fd());
   std::optional<GovernorLoop> governor;
   if (phase == Phase::traced) governor.emplace(o.governor, session, cpus);
   child.go();
@@ -191,28 +191,41 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
   const uint64_t t0 = now_ns();
   std::vector<PhaseRun> runs;
 
-  for (int round = 0; round <= rounds; ++round) {  // round 0: warm-up, discarded
+  ScenarioOutcome out;
+  for (int round = 0; round <= rounds && !out.interrupted; ++round) {  // round 0: warm-up, discarded
     const WorkloadSpec s = round == 0 ? workload_spec(o, std::min(1.0, o.duration_s)) : spec;
     // rotate the phase order so drift over time does not favour one phase
     std::vector<Phase> order = phases;
     std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(round % order.size()), order.end());
     for (Phase ph : order) {
-      if (stop_requested()) throw UsageError("interrupted");
+      if (stop_requested()) {
+        out.interrupted = true;
+        break;
+      }
       progress(fmt::format("round {}/{}{} {:<9} elapsed {:.0f} s", round, rounds, round == 0 ? " (warm-up)" : "",
                            to_string(ph), static_cast<double>(now_ns() - t0) / 1e9));
-      PhaseRun pr = run_phase(ph, round, o, s, nrs, sink, probe.cpus);
-      if (round > 0) runs.push_back(std::move(pr));
+      try {
+        PhaseRun pr = run_phase(ph, round, o, s, nrs, sink, probe.cpus);
+        if (round > 0) runs.push_back(std::move(pr));
+      } catch (const WorkloadInterrupted&) {
+        out.interrupted = true;
+        break;
+      }
+    }
+    if (out.interrupted) {  // the round in progress is incomplete: it pairs with nothing
+      std::erase_if(runs, [&](const PhaseRun& r) { return r.record.index == round; });
+    } else if (round > 0) {
+      out.complete_rounds = round;
     }
   }
 
   // Per-round throughput, paired by round for slowdown.
   std::map<Phase, std::vector<double>> ops;
-  for (int r = 1; r <= rounds; ++r)
+  for (int r = 1; r <= out.complete_rounds; ++r)
     for (const auto& pr : runs)
       if (pr.record.index == r) ops[pr.record.phase].push_back(pr.record.workload.ops_per_sec);
   const auto& base = ops[Phase::baseline];
 
-  ScenarioOutcome out;
   Summary& s = out.summary;
   StageHistograms hist;
   std::vector<StageHistograms> program_hist;

@@ -19,8 +19,10 @@
 namespace ringside {
 
 struct ScenarioOutcome {
-  Summary summary;
-  std::vector<PhaseRecord> runs;  // every non-warm-up phase run
+  Summary summary;                // of the complete rounds
+  std::vector<PhaseRecord> runs;  // every phase run of the complete rounds (warm-up discarded)
+  int complete_rounds = 0;
+  bool interrupted = false;       // SIGINT/SIGTERM: the round in progress was abandoned
 };
 
 // Progress is "round i/n phase elapsed" lines for the caller to print.
@@ -29,7 +31,8 @@ using ProgressFn = std::function<void(const std::string&)>;
 inline const std::vector<Phase> kDefaultPhases = {Phase::baseline, Phase::floor, Phase::traced};
 
 // Runs the warm-up (discarded) then `repeat` rounds of `phases`, rotating their order each round.
-// Throws UsageError / std::runtime_error on environment failures.
+// A stop signal (stop_signal.h) abandons the round in progress — its workload is killed — and
+// returns the complete rounds. Throws UsageError / std::runtime_error on environment failures.
 ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, const ProgressFn& progress,
                              const std::vector<Phase>& phases = kDefaultPhases,
                              const std::shared_ptr<SinkWriter>& sink = nullptr);

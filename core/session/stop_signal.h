@@ -23,4 +23,7 @@ inline void install_stop_handlers() {
 
 inline bool stop_requested() { return stop_signal().load() != 0; }
 
+// The exit status of a command a stop signal cut short: 128 + the signal (130 SIGINT, 143 SIGTERM).
+inline int interrupted_exit_code() { return 128 + stop_signal().load(); }
+
 }  // namespace ringside

@@ -43,13 +43,7 @@ RecordFormat record_format_of(const std::vector<ProgramId>& programs, const Load
 
 TraceSession::TraceSession(SessionConfig config) : config_(std::move(config)) {
   if (config_.programs.empty()) throw std::invalid_argument("a session needs at least one program");
-  if (config_.bpf_stats) {
-    try {
-      stats_.emplace();
-    } catch (const std::exception& e) {
-      fmt::print(stderr, "ringside: {}; BPF CPU time will read 0\n", e.what());
-    }
-  }
+  if (config_.bpf_stats) stats_ = acquire_bpf_stats();  // never a silent 0 for the kernel's share
   // Every program after the first shares its target set, and, with shared rings, its ring. One
   // program follows children for them all (the programs whose events come from children ask).
   bool follow = config_.load.follow_children;
@@ -85,19 +79,25 @@ void TraceSession::add_target(uint32_t tgid) {
 }
 
 void TraceSession::start() {
-  if (pipeline_) pipeline_->start();
-  if (counting_) counting_->start();
+  attach();
+  start_consumers();
+}
+
+void TraceSession::attach() {
   bpf_at_start_ = runtime_of(programs_);
   start_ns_ = now_ns();
   try {
     for (auto& p : programs_) p->attach({targets_});
   } catch (...) {
     for (auto& p : programs_) p->detach();
-    if (pipeline_) pipeline_->stop();
-    if (counting_) counting_->stop();
     throw;
   }
   running_ = true;
+}
+
+void TraceSession::start_consumers() {
+  if (pipeline_) pipeline_->start();
+  if (counting_) counting_->start();
 }
 
 void TraceSession::stop() {

@@ -65,7 +65,12 @@ class TraceSession final : public Governed {
   TraceSession& operator=(const TraceSession&) = delete;
 
   void add_target(uint32_t tgid);
-  void start();  // consumer threads, then attach
+  // attach() then start_consumers(). Split when privileges are dropped in between: the consumer
+  // threads must start after the drop, as capabilities are per thread (the ring holds what comes
+  // meanwhile).
+  void start();
+  void attach();
+  void start_consumers();
   void stop();   // detach, drain, join; idempotent
   [[nodiscard]] SessionReading read() const;   // live, cumulative
   [[nodiscard]] SessionReport report() const;  // after stop()
@@ -73,6 +78,7 @@ class TraceSession final : public Governed {
   [[nodiscard]] const std::vector<std::unique_ptr<LoadedProgram>>& programs() const { return programs_; }
   [[nodiscard]] int any_map_fd() const { return programs_.front()->counters_fd(); }
   [[nodiscard]] Pipeline* pipeline() noexcept { return pipeline_.get(); }
+  [[nodiscard]] const std::string& bpf_stats_method() const { return stats_.method; }
 
   // Governed
   GovernedReading governor_reading() const override;
@@ -81,7 +87,7 @@ class TraceSession final : public Governed {
 
  private:
   SessionConfig config_;
-  std::optional<BpfStatsGuard> stats_;
+  BpfStats stats_;
   std::vector<std::unique_ptr<LoadedProgram>> programs_;
   std::unique_ptr<Pipeline> pipeline_;
   std::unique_ptr<CountingConsumer> counting_;
