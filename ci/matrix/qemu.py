@@ -50,10 +50,21 @@ def system() -> Qemu | None:
     return Qemu(path, v) if v else None
 
 
-def backports(cache: Path, log=print) -> Qemu:
-    """qemu from bookworm-backports, extracted under cache/qemu/<version>/ (raises kernels.Skip)."""
+def backports(cache: Path, log=print, lock_timeout_s: float = kernels.LOCK_TIMEOUT_S) -> Qemu:
+    """qemu from bookworm-backports, extracted under cache/qemu/<version>/ (raises kernels.Skip,
+    kernels.FetchError; kernels.LockTimeout when another run holds the cache too long)."""
+    with kernels.cache_lock(cache, lock_timeout_s, log):
+        root, binary, data = _backports(cache, log)
+    v = version_of(str(binary))
+    if v is None:
+        raise kernels.Skip(f"{binary} does not run here (missing libraries? apt-get install qemu-system-x86 "
+                           "pulls them in)")
+    return Qemu(str(binary), v, ["-L", str(data)], "bookworm-backports, private")
+
+
+def _backports(cache: Path, log) -> tuple[Path, Path, Path]:
     apt = kernels.AptSuite(cache, "bookworm-backports")
-    apt.update()
+    apt.update(log=log)
     debs = cache / "qemu" / "debs"
     pkgs = [apt.download(p, debs) for p in BACKPORT_PACKAGES]
     tag = pkgs[0].name.split("_")[1].replace("%3a", "-")
@@ -72,15 +83,11 @@ def backports(cache: Path, log=print) -> Qemu:
                     shutil.copy2(f, data / f.name)
         for deb in debs.glob("*.deb"):
             deb.unlink()
-    v = version_of(str(binary))
-    if v is None:
-        raise kernels.Skip(f"{binary} does not run here (missing libraries? apt-get install qemu-system-x86 "
-                           "pulls them in)")
-    return Qemu(str(binary), v, ["-L", str(data)], "bookworm-backports, private")
+    return root, binary, data
 
 
-def choose(mode: str, cache: Path, log=print) -> Qemu:
-    """mode: auto | system | backports | a path to a qemu-system-x86_64."""
+def choose(mode: str, cache: Path, log=print, lock_timeout_s: float = kernels.LOCK_TIMEOUT_S) -> Qemu:
+    """mode: auto | system | backports | a path to a qemu-system-x86_64 (kernels.LockTimeout passes through)."""
     if mode not in ("auto", "system", "backports"):
         v = version_of(mode)
         if v is None:
@@ -92,8 +99,8 @@ def choose(mode: str, cache: Path, log=print) -> Qemu:
             raise RuntimeError(f"{SYSTEM} not found (apt-get install qemu-system-x86)")
         return sys_q
     try:
-        return backports(cache, log)
-    except (kernels.Skip, OSError, subprocess.SubprocessError) as e:
+        return backports(cache, log, lock_timeout_s)
+    except (kernels.Skip, kernels.FetchError, OSError, subprocess.SubprocessError) as e:
         if mode == "backports" or sys_q is None:
             raise RuntimeError(f"no usable qemu: {e}") from e
         log(f"  warning: {e}; using the system {sys_q.describe()}, whose TCG oopses some kernels at random")

@@ -5,8 +5,11 @@ tests/python/test_matrix_merge.py can drive them with fixtures.
 
 Row schema (ringside.matrix/v1), one per kernel:
   name, version, flavor, boots, btf, ringbuf, perfbuf,
-  conservation: {ringbuf: pass|fail|unsupported, perfbuf: ...},
-  e2e_p50_ns, e2e_p99_ns, ns_per_event, boot_s, status: pass|fail|unsupported, reason
+  conservation: {ringbuf: pass|fail|unsupported|error, perfbuf: ...},
+  e2e_p50_ns, e2e_p99_ns, ns_per_event, boot_s, status: pass|fail|unsupported|error, reason
+
+error: the kernel could not be fetched here (network, apt, download, extraction): nothing
+was run, which is an environment problem, neither a FAIL of ringside nor "unsupported".
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 
 SCHEMA = "ringside.matrix/v1"
 TRANSPORTS = ("ringbuf", "perfbuf")
+STATUSES = ("pass", "fail", "unsupported", "error")
 ROW_KEYS = ("name", "version", "flavor", "boots", "btf", "ringbuf", "perfbuf", "conservation",
             "e2e_p50_ns", "e2e_p99_ns", "ns_per_event", "boot_s", "status", "reason")
 DROP_CAUSES = ("kernel_reserve", "perf_lost", "sampled_out", "queue_full", "pool_exhausted")
@@ -305,6 +309,13 @@ def skipped_row(name: str, version: str | None, flavor: str, reason: str) -> dic
     return finish(row, "unsupported", f"skipped: {reason}")
 
 
+def error_row(name: str, version: str | None, flavor: str, reason: str) -> dict:
+    """A kernel that could not be fetched (network, apt, download, extraction): error, not a verdict."""
+    row = {k: None for k in ROW_KEYS}
+    row.update(name=name, version=version, flavor=flavor, conservation={t: "error" for t in TRANSPORTS})
+    return finish(row, "error", reason)
+
+
 # ---- the matrix -----------------------------------------------------------------------
 
 def matrix_doc(rows: list[dict], **meta) -> dict:
@@ -321,7 +332,7 @@ def validate(doc: dict, where: str = "matrix") -> None:
         missing = [key for key in ROW_KEYS if key not in k]
         if missing:
             raise ValueError(f"{where}: kernels[{i}] lacks {', '.join(missing)}")
-        if k["status"] not in ("pass", "fail", "unsupported"):
+        if k["status"] not in STATUSES:
             raise ValueError(f"{where}: kernels[{i}].status is {k['status']!r}")
 
 
@@ -360,6 +371,15 @@ def failed(doc: dict) -> list[dict]:
     return [k for k in doc["kernels"] if k["status"] == "fail"]
 
 
+def errored(doc: dict) -> list[dict]:
+    return [k for k in doc["kernels"] if k["status"] == "error"]
+
+
+def exit_code(doc: dict) -> int:
+    """1 if any kernel failed, else 2 if any could not be fetched (environment), else 0."""
+    return 1 if failed(doc) else 2 if errored(doc) else 0
+
+
 def load(path: Path) -> dict:
     doc = json.loads(Path(path).read_text())
     validate(doc, str(path))
@@ -389,7 +409,7 @@ def _ns(v) -> str:
 
 
 def _cell(s: str) -> str:
-    return {"pass": "pass", "fail": "**FAIL**", "unsupported": "unsupported"}.get(s, str(s))
+    return {"pass": "pass", "fail": "**FAIL**", "unsupported": "unsupported", "error": "**ERROR**"}.get(s, str(s))
 
 
 def markdown(doc: dict) -> str:
@@ -397,9 +417,9 @@ def markdown(doc: dict) -> str:
     head = ["kernel", "version", "boots", "BTF", "ringbuf", "perfbuf",
             "conservation ringbuf", "conservation perfbuf", "end_to_end p50 / p99", "ns/event", "status"]
     out = ["# ringside kernel matrix", ""]
-    counts = {s: sum(1 for k in ks if k["status"] == s) for s in ("pass", "fail", "unsupported")}
+    counts = {s: sum(1 for k in ks if k["status"] == s) for s in STATUSES}
     out.append(f"{len(ks)} kernels: {counts['pass']} pass, {counts['fail']} fail, "
-               f"{counts['unsupported']} unsupported.")
+               f"{counts['unsupported']} unsupported" + (f", {counts['error']} error." if counts["error"] else "."))
     params = doc.get("params") or {}
     run_args, hooks = params.get("run_args"), params.get("hooks")
     if run_args:
@@ -426,6 +446,9 @@ def markdown(doc: dict) -> str:
         out += ["", "Notes:", ""]
         out += [f"- **{k['name']}** ({k['status']}): {k['reason']}" for k in notes]
     out.append("")
+    if counts["error"]:
+        out += ["**ERROR**: the kernel could not be fetched on this machine (network, apt, download or "
+                "extraction failed), so nothing ran: an environment problem, not a verdict on ringside.", ""]
     out.append("Latency and ns/event come from the ringbuf run (the perfbuf run where ringbuf is "
                "unsupported or failed); guests run under qemu TCG (one emulated CPU), so their numbers "
                "compare kernels with each other, not with the host. Boot time is qemu start to the "

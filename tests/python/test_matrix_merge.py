@@ -228,6 +228,20 @@ def test_skipped_row_is_unsupported():
     assert list(r) == list(results.ROW_KEYS)
 
 
+def test_error_row_is_neither_fail_nor_unsupported():
+    r = results.error_row("6.1-generic", None, "generic", "could not fetch the kernel: apt-get update failed")
+    assert r["status"] == "error" and r["conservation"] == {"ringbuf": "error", "perfbuf": "error"}
+    assert list(r) == list(results.ROW_KEYS)
+    d = doc(row("6.1-cloud"), r)
+    results.validate(d)
+    assert results.failed(d) == [] and results.errored(d) == [r]
+    assert results.exit_code(d) == 2
+    assert results.exit_code(doc(row("6.1-cloud"), results.skipped_row("5.10-cloud", None, "cloud", "x"))) == 0
+    lost = ok_runs()
+    lost["perfbuf"] = RunOutcome(0, results_json("perfbuf", received=1))
+    assert results.exit_code(doc(row("6.1-rt", runs=lost), r)) == 1
+
+
 # ---- merge -------------------------------------------------------------------------------
 
 def doc(*rows, **meta):
@@ -281,6 +295,18 @@ def test_markdown_table():
     assert "3 kernels: 1 pass, 1 fail, 1 unsupported." in md
     assert "**6.1-rt** (fail): perfbuf: events not conserved" in md
     assert "`ringside run --workload write --hook H --transport T` for H in raw_tp, tracepoint" in md
+    assert "error" not in md.lower()
+
+
+def test_markdown_shows_error_apart():
+    d = doc(row("6.1-generic"), results.skipped_row("5.10-cloud", None, "cloud", "suite bullseye not in the archive"),
+            results.error_row("6.1-rt", None, "rt", "could not fetch the kernel: Temporary failure resolving"))
+    md = results.markdown(d)
+    assert "3 kernels: 1 pass, 0 fail, 1 unsupported, 1 error." in md
+    (line,) = [ln for ln in md.splitlines() if ln.startswith("| 6.1-rt |")]
+    assert line.count("**ERROR**") == 3 and "FAIL" not in line and "unsupported" not in line
+    assert "**6.1-rt** (error): could not fetch the kernel: Temporary failure resolving" in md
+    assert "environment problem" in md
 
 
 def test_ns_formatting():
@@ -316,6 +342,17 @@ def test_cli_merge_exit_codes(tmp_path):
     runs["ringbuf"] = RunOutcome(None, None)
     r, _ = run_merge(tmp_path / "b", doc(row("6.1-rt", runs=runs)), doc(row("host")))
     assert r.returncode == 1 and "FAIL 6.1-rt" in r.stdout
+
+
+def test_cli_merge_error_exit_codes(tmp_path):
+    err = results.error_row("6.1-generic", None, "generic", "could not fetch the kernel: no network")
+    r, out = run_merge(tmp_path, doc(err), doc(row("host")))
+    assert r.returncode == 2 and "ERROR 6.1-generic: could not fetch the kernel: no network" in r.stdout
+    assert json.loads((out / "matrix.json").read_text())["kernels"][0]["status"] == "error"
+    runs = ok_runs()
+    runs["ringbuf"] = RunOutcome(None, None)
+    r, _ = run_merge(tmp_path / "b", doc(err), doc(row("6.1-rt", runs=runs)))
+    assert r.returncode == 1 and "FAIL 6.1-rt" in r.stdout and "ERROR 6.1-generic" in r.stdout
 
 
 def test_cli_merge_rejects_garbage(tmp_path):
