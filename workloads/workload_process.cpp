@@ -30,14 +30,16 @@ constexpr const char* kExeName = "ringside-workload";
 
 int reap(pid_t pid) noexcept { return reap_child(pid); }
 
-// Appends what `fd` has to `out`: 1 = got data, 0 = EOF, -1 = deadline passed.
-int read_some(int fd, std::string& out, std::optional<Clock::time_point> deadline) {
+// Appends what `fd` has to `out`: 1 = got data, 0 = EOF, -1 = deadline passed, -2 = `stop`
+// said so (checked every 50 ms while nothing arrives).
+int read_some(int fd, std::string& out, std::optional<Clock::time_point> deadline, const std::function<bool()>& stop) {
   for (;;) {
-    int timeout_ms = -1;
+    if (stop && stop()) return -2;
+    int timeout_ms = stop ? 50 : 60'000;
     if (deadline) {
       const auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now()).count();
       if (left <= 0) return -1;
-      timeout_ms = int(std::min<int64_t>(left, 60'000));
+      timeout_ms = int(std::min<int64_t>(left, timeout_ms));
     }
     pollfd p{fd, POLLIN, 0};
     const int ready = ::poll(&p, 1, timeout_ms);
@@ -105,6 +107,7 @@ WorkloadProcess WorkloadProcess::spawn(const WorkloadSpec& spec, const SpawnOpti
 
   ChildSpec child;
   child.argv = args;
+  child.group = ChildSpec::Group::own_group;  // a terminal's Ctrl-C is ringside's to handle, not the workload's
   child.stdin_fd = child_in.get();
   child.stdout_fd = child_out.get();
   child.stderr_fd = p.stderr_.get();
@@ -120,7 +123,8 @@ WorkloadProcess WorkloadProcess::spawn(const WorkloadSpec& spec, const SpawnOpti
   const auto deadline = deadline_after(options.ready_timeout);
   size_t newline;
   while ((newline = p.output_.find('\n')) == std::string::npos) {
-    const int got = read_some(p.stdout_.get(), p.output_, deadline);
+    const int got = read_some(p.stdout_.get(), p.output_, deadline, options.stop);
+    if (got == -2) throw WorkloadInterrupted("workload interrupted before ready");
     if (got == 0) p.fail("before ready", reap(std::exchange(p.child_, -1)));
     if (got < 0)
       throw std::runtime_error(fmt::format("workload not ready after {} ms: {}", options.ready_timeout.count(),
@@ -133,6 +137,7 @@ WorkloadProcess WorkloadProcess::spawn(const WorkloadSpec& spec, const SpawnOpti
   if (pid <= 0 || *end != '\0')
     throw std::runtime_error(fmt::format("workload printed '{}' instead of 'ready <pid>'", line));
   p.workload_pid_ = pid_t(pid);
+  p.stop_ = options.stop;
   return p;
 }
 
@@ -142,7 +147,8 @@ WorkloadProcess::WorkloadProcess(WorkloadProcess&& other) noexcept
       stdin_(std::move(other.stdin_)),
       stdout_(std::move(other.stdout_)),
       stderr_(std::move(other.stderr_)),
-      output_(std::move(other.output_)) {}
+      output_(std::move(other.output_)),
+      stop_(std::move(other.stop_)) {}
 
 WorkloadProcess& WorkloadProcess::operator=(WorkloadProcess&& other) noexcept {
   if (this != &other) {
@@ -153,6 +159,7 @@ WorkloadProcess& WorkloadProcess::operator=(WorkloadProcess&& other) noexcept {
     stdout_ = std::move(other.stdout_);
     stderr_ = std::move(other.stderr_);
     output_ = std::move(other.output_);
+    stop_ = std::move(other.stop_);
   }
   return *this;
 }
@@ -175,7 +182,11 @@ void WorkloadProcess::wait_done(std::chrono::milliseconds timeout) {
   if (child_ <= 0) throw std::runtime_error("workload was already waited for");
   const auto deadline = deadline_after(timeout);
   while (output_.find("done\n") == std::string::npos) {
-    const int got = read_some(stdout_.get(), output_, deadline);
+    const int got = read_some(stdout_.get(), output_, deadline, stop_);
+    if (got == -2) {
+      kill_and_reap();
+      throw WorkloadInterrupted("workload interrupted");
+    }
     if (got == 0) fail("before done", reap(std::exchange(child_, -1)));
     if (got < 0) {
       kill_and_reap();
@@ -188,7 +199,11 @@ WorkloadResult WorkloadProcess::wait(std::chrono::milliseconds timeout) {
   if (child_ <= 0) throw std::runtime_error("workload was already waited for");
   stdin_.reset();  // EOF after "go": the child reads nothing more (and exits 3 without go)
   const auto deadline = deadline_after(timeout);
-  for (int got; (got = read_some(stdout_.get(), output_, deadline)) != 0;) {
+  for (int got; (got = read_some(stdout_.get(), output_, deadline, stop_)) != 0;) {
+    if (got == -2) {
+      kill_and_reap();
+      throw WorkloadInterrupted("workload interrupted");
+    }
     if (got < 0) {
       kill_and_reap();
       throw std::runtime_error(fmt::format("workload still running after {} ms, killed it", timeout.count()));

@@ -8,12 +8,15 @@
 //
 // The child gets its own stdin (a socket, so go() never raises SIGPIPE) and stdout pipe;
 // its stderr goes to a memfd whose tail is quoted in every error. No other fd of the
-// parent is inherited.
+// parent is inherited. It runs in its own process group (a terminal's Ctrl-C reaches ringside
+// only, which stops it) and dies with ringside (PR_SET_PDEATHSIG).
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,13 @@ struct SpawnOptions {
   std::string exe = default_workload_exe();
   std::vector<std::string> wrapper;  // argv prefix, e.g. {"taskset", "-c", "1"}; looked up on $PATH
   std::chrono::milliseconds ready_timeout{10'000};
+  // Checked while waiting on the child (every 50 ms): true kills it and throws WorkloadInterrupted.
+  std::function<bool()> stop;
+};
+
+// The wait was given up because the caller's stop check said so (Ctrl-C); the child is gone.
+struct WorkloadInterrupted : std::runtime_error {
+  using std::runtime_error::runtime_error;
 };
 
 class WorkloadProcess {
@@ -72,6 +82,7 @@ class WorkloadProcess {
   pid_t workload_pid_ = -1;
   workload_detail::OwnedFd stdin_, stdout_, stderr_;
   std::string output_;      // stdout bytes after the ready line
+  std::function<bool()> stop_;
 };
 
 }  // namespace ringside

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "results_reader.h"
+#include "values.h"
 #include "gate_report.h"
 #include "gate_verdict.h"
 
@@ -136,16 +137,22 @@ Subcommand register_gate(CLI::App& root) {
                   "comma-separated metric names or globs (default: end_to_end p50/p99, cpu.ns_per_event, "
                   "ops_per_sec, slowdown_pct, drops.total; all benchmarks for google benchmark json)")
       ->delimiter(',');
-  app->add_option("--max-regression", flags->stats.max_regression_pct,
-                  "smallest change that counts, in % (pp for slowdown_pct)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app->add_option("--alpha", flags->stats.alpha, "family-wise significance level (Holm over the metrics)")
-      ->check(CLI::Range(1e-9, 0.5))
-      ->capture_default_str();
-  app->add_option("--min-reps", flags->stats.min_reps, "fewest repetitions per side to judge a metric")
-      ->check(CLI::Range(2, 1000000))
-      ->capture_default_str();
+  // through the value grammar: finite numbers only (CLI11's range checks let NaN through)
+  app->add_option_function<std::string>(
+         "--max-regression",
+         [flags](const std::string& t) {
+           flags->stats.max_regression_pct = parse_number(t, 0, 1e6).value_or_throw("--max-regression");
+         },
+         "smallest change that counts, in % (pp for slowdown_pct; default 5)");
+  app->add_option_function<std::string>(
+      "--alpha", [flags](const std::string& t) { flags->stats.alpha = parse_number(t, 1e-9, 0.5).value_or_throw("--alpha"); },
+      "family-wise significance level, Holm over the metrics (default 0.05)");
+  app->add_option_function<std::string>(
+      "--min-reps",
+      [flags](const std::string& t) {
+        flags->stats.min_reps = static_cast<std::size_t>(parse_count(t, 2, 1000000).value_or_throw("--min-reps"));
+      },
+      "fewest repetitions per side to judge a metric (default 5)");
   app->add_option("--junit", flags->junit, "write JUnit XML here (one testcase per metric)");
   app->add_option("--markdown", flags->markdown, "write a Markdown summary here");
   app->add_flag("--allow-host-mismatch", flags->allow_host_mismatch,

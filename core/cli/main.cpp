@@ -37,6 +37,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     fmt::print(stderr, "ringside: {}\n", e.what());
     return kExitUsage;
+  } catch (const std::exception& e) {  // a flag's value rejected by its parser
+    fmt::print(stderr, "ringside: {}\n", e.what());
+    return kExitUsage;
   }
   try {
     for (auto& s : subs)

@@ -217,11 +217,28 @@ GateInput parse_gate_input(const json& doc, const std::string& path) {
   return parse_results(doc, path);
 }
 
+json parse_json_file(std::istream& in, const std::string& path) {
+  // Nesting is bounded: results are a few levels deep, and a hostile file a million levels deep
+  // must be a clear error, not a stack overflow in whoever walks it next.
+  struct TooDeep {};
+  const json::parser_callback_t bounded = [](int depth, json::parse_event_t, json&) {
+    if (depth > kMaxJsonDepth) throw TooDeep{};
+    return true;
+  };
+  json doc;
+  try {
+    doc = json::parse(in, bounded, /*allow_exceptions=*/false);
+  } catch (const TooDeep&) {
+    throw UsageError(fmt::format("{}: nested deeper than {} levels: not a results file", path, kMaxJsonDepth));
+  }
+  if (doc.is_discarded()) throw UsageError(fmt::format("{}: not valid json", path));
+  return doc;
+}
+
 GateInput load_gate_input(const std::string& path) {
   std::ifstream file(path);
   if (!file) throw UsageError(fmt::format("cannot open {}", path));
-  json doc = json::parse(file, nullptr, /*allow_exceptions=*/false);
-  if (doc.is_discarded()) throw UsageError(fmt::format("{}: not valid json", path));
+  json doc = parse_json_file(file, path);
   try {
     return parse_gate_input(doc, path);
   } catch (const json::exception& e) {  // a field of the wrong type

@@ -52,6 +52,11 @@ std::string host_class(const nlohmann::json& results);
 // Benchmark JSON file (iteration rows only). Throws UsageError with a one-line reason
 // when the file is unreadable, of an unknown schema, or has no usable repetitions.
 GateInput load_gate_input(const std::string& path);
+
+// A JSON document nested at most kMaxJsonDepth levels; throws UsageError("F: not valid json", or
+// "F: nested deeper than 64 levels").
+inline constexpr int kMaxJsonDepth = 64;
+nlohmann::json parse_json_file(std::istream& in, const std::string& path);
 GateInput parse_gate_input(const nlohmann::json& doc, const std::string& path);
 
 // Shell-style match where '*' stands for any run of characters (including '.' and '/').
