@@ -25,3 +25,20 @@ function(bpf_object name)
   add_dependencies(${name}_skel ${name}_skel_gen)
   target_include_directories(${name}_skel INTERFACE ${CMAKE_CURRENT_BINARY_DIR} ${CMAKE_SOURCE_DIR}/bpf)
 endfunction()
+
+# bpf_plain_object(<target> <dir> <stem>...): compile <dir>/<stem>.bpf.c into
+# ${CMAKE_CURRENT_BINARY_DIR}/<stem>.bpf.o, no skeleton (objects loaded by path: --bpf-object).
+function(bpf_plain_object target dir)
+  set(objs)
+  foreach(stem ${ARGN})
+    set(obj ${CMAKE_CURRENT_BINARY_DIR}/${stem}.bpf.o)
+    add_custom_command(
+      OUTPUT ${obj}
+      COMMAND ${BPF_CLANG} -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -I${BPF_ARCH_DIR}
+              -c ${dir}/${stem}.bpf.c -o ${obj}
+      DEPENDS ${dir}/${stem}.bpf.c
+      COMMENT "BPF ${stem}.bpf.c (test object)")
+    list(APPEND objs ${obj})
+  endforeach()
+  add_custom_target(${target} ALL DEPENDS ${objs})
+endfunction()

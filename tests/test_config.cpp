@@ -141,7 +141,9 @@ TEST_F(ConfigFile, UnknownKeysAreNamedByFullPath) {
   EXPECT_EQ(load_error("agent: { ebpf: { governr: {} } }\n"), prefix + "agent.ebpf.governr");
   EXPECT_EQ(load_error("agent: { ebpf: { governor: { windw_ms: 9 } } }\n"),
             prefix + "agent.ebpf.governor.windw_ms");
-  EXPECT_EQ(load_error("runn: {}\n"), prefix + "runn");
+  EXPECT_EQ(load_error("runn: {}\n"), prefix + "runn (did you mean run?)");
+  EXPECT_EQ(load_error("agent: { ebpff: {} }\n"), prefix + "agent.ebpff (did you mean agent.ebpf?)");
+  EXPECT_EQ(load_error("observability: {}\n"), "") << "an agent's own sections are not ringside's to judge";
   EXPECT_EQ(load_error("agent: { pipeline: { transport: ringbuf } }\n"), prefix + "agent.pipeline.transport");
 }
 

@@ -80,9 +80,17 @@ std::vector<RunOptions> combinations(const OptionFlags& flags, const RunOptions&
 int run_run(RunArgs& a) {
   RunOptions base = a.flags.resolve({"--transport", "--wakeup"});
   if (!a.flags.given("run.workload")) default_workload_for_programs(base);
-  complete_program_options(base);
+  const auto object = complete_program_options(base, [&](std::string_view key) {
+    return key != "agent.ebpf.transport" && a.flags.given(key);  // --transport may be a list here
+  });
   const std::vector<Phase> phases = parse_phases(a.phases).value_or_throw("--phases");
+  check_phases(base, phases);
+  if (object && a.flags.text("--transport") && *a.flags.text("--transport") != to_string(object->transport))
+    throw UsageError(fmt::format("--transport {}: map '{}' decides it ({})", *a.flags.text("--transport"),
+                                 base.bpf_object.ring, to_string(object->transport)));
   std::vector<RunOptions> combos = combinations(a.flags, base);
+  if (object)
+    for (auto& o : combos) o.pipeline.transport = object->transport;
   std::optional<Scenario> scenario;
   if (!a.scenario.empty()) scenario = parse_enum<Scenario>(a.scenario).value_or_throw("--scenario");
   const Prepared env = prepare_bpf_command(base, KeepCaps::bpf);
@@ -108,7 +116,9 @@ int run_run(RunArgs& a) {
     }
     if (i == 0) {
       r.host = host_of(probe, o.pipeline);
-      r.scenario = scenario_of(o);
+      RunScenario sc = scenario_of(o);
+      sc.bpf_object = object;
+      r.scenario = sc;
       if (measured) r.summary = outcome.summary;
       r.runs = std::move(outcome.runs);
     }

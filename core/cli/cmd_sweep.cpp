@@ -49,7 +49,7 @@ bool is_bad(const SweepPoint& p) { return p.dropped > 0 || !p.within_budget; }
 int run_sweep(SweepArgs& a) {
   RunOptions o = a.flags.resolve();
   if (!a.flags.given("run.workload")) default_workload_for_programs(o);
-  complete_program_options(o);
+  const auto object = complete_program_options(o, [&](std::string_view key) { return a.flags.given(key); });
   // a sweep has many rungs: shorter defaults, unless the flags or the config file say otherwise
   if (!a.flags.given("run.duration_s")) o.duration_s = 2;
   if (!a.flags.given("run.repeat")) o.repeat = 3;
@@ -184,7 +184,9 @@ int run_sweep(SweepArgs& a) {
   r.host = host_of(probe, o.pipeline);
   r.host.capabilities_after_attach = capabilities_dropped();
   r.host.bpf_stats = env.bpf_stats;
-  r.scenario = scenario_of(o);
+  RunScenario scenario = scenario_of(o);
+  scenario.bpf_object = object;
+  r.scenario = scenario;
   if (!sweep.summaries.empty()) r.summary = sweep.summaries.back();
   r.sweep = sweep;
   r.interrupted = interrupted;

@@ -87,16 +87,22 @@ int run_trace(TraceArgs& a) {
   RunOptions o = a.flags.resolve();
   const double duration_s = parse_number(a.duration, 0, 366 * 86400.0).value_or_throw("--duration");
   std::vector<pid_t> pids = parse_pids(a.pids);
+  const auto object = complete_program_options(o, [&](std::string_view key) { return a.flags.given(key); });
+  if (object && o.bpf_object.expect_per_op >= 0)
+    throw UsageError("--expect-per-op: trace has no workload to count ops (use run or sweep)");
   const bool taps = std::find(o.programs.begin(), o.programs.end(), ProgramId::syscall_tap) != o.programs.end();
   if (!a.syscalls.empty() && !taps) throw UsageError("--syscalls: only syscall_tap traces syscalls (--program)");
   // syscall_tap without --syscalls: every syscall of the traced processes
   const std::vector<int> nrs = !taps ? std::vector<int>{} : a.syscalls.empty() ? all_syscalls() : parse_syscall_list(a.syscalls);
   const bool timing = std::find(o.programs.begin(), o.programs.end(), ProgramId::function_timing) != o.programs.end();
   if (timing && o.function.empty()) throw UsageError("function_timing needs --function PATH:SYMBOL");
-  complete_program_options(o);
   const Prepared env = prepare_bpf_command(o);
   const ProbeReport& probe = env.probe;
-  const SessionConfig sc = session_config(o, nrs, a.follow_children, env.sink);
+  SessionConfig sc = session_config(o, nrs, a.follow_children, env.sink);
+  if (object && pids.size() > 1 && std::any_of(o.bpf_object.rodata.begin(), o.bpf_object.rodata.end(),
+                                               [](const std::string& r) { return r.find("{pid}") != std::string::npos; }))
+    throw UsageError("--rodata NAME={pid}: trace one --pid (which pid would it be?)");
+  sc.load.target_pid = pids.front();
   // opened while we may still write anywhere; written once the programs count
   OwnedFile ready(a.ready_file);
   TraceSession session(sc);
@@ -105,7 +111,9 @@ int run_trace(TraceArgs& a) {
   const std::string caps = drop_capabilities(KeepCaps::none, session.any_map_fd());
   session.start_consumers();  // after the drop: every thread starts with none
   ready.write(fmt::format("{}\n", getpid()));
-  fmt::print(stderr, "ringside: tracing {} pid(s) with {} via {} (wakeup {}{})\n", pids.size(), join_names(o.programs),
+  fmt::print(stderr, "ringside: tracing {} pid(s) with {} via {} (wakeup {}{})\n", pids.size(),
+             object ? fmt::format("{} ({} program(s), ring {})", object->file, object->programs.size(), object->ring)
+                    : join_names(o.programs),
              to_string(o.pipeline.transport), to_string(o.pipeline.wakeup),
              taps ? fmt::format(", {} syscall(s) on {}", nrs.size(), to_string(o.pipeline.hook)) : "");
 
@@ -129,8 +137,9 @@ int run_trace(TraceArgs& a) {
     if (!any) break;
     if (now >= next_progress) {
       const SessionReading r = session.read();
-      progress(fmt::format("trace: {:.1f} s, matched {}, received {}", static_cast<double>(now - t0) / 1e9,
-                           r.kernel.matched, r.handled));
+      progress(object ? fmt::format("trace: {:.1f} s, received {}", static_cast<double>(now - t0) / 1e9, r.handled)
+                      : fmt::format("trace: {:.1f} s, matched {}, received {}", static_cast<double>(now - t0) / 1e9,
+                                    r.kernel.matched, r.handled));
       next_progress += 1'000'000'000ull;
     }
   }
@@ -143,7 +152,7 @@ int run_trace(TraceArgs& a) {
   r.host = host_of(probe, o.pipeline);
   r.host.capabilities_after_attach = caps;
   r.host.bpf_stats = env.bpf_stats;
-  TraceScenario scenario{{pids.begin(), pids.end()}, o.programs, a.syscalls, duration_s, why};
+  TraceScenario scenario{{pids.begin(), pids.end()}, o.programs, a.syscalls, duration_s, why, object};
   r.scenario = scenario;
   Summary s;
   s.events = event_counts(rep, sc, nullptr);

@@ -16,7 +16,9 @@ void OptionFlags::add(CLI::App* app, OptionGroup group) {
     auto b = std::make_unique<Bound>();
     b->spec = &spec;
     const std::string flag(spec.flag), help(spec.help);
-    b->option = spec.is_switch ? app->add_flag(flag, b->on, help) : app->add_option(flag, b->text, help);
+    if (spec.is_switch) b->option = app->add_flag(flag, b->on, help);
+    else if (spec.is_list) b->option = app->add_option(flag, b->items, help)->allow_extra_args(false);
+    else b->option = app->add_option(flag, b->text, help);
     bound_.push_back(std::move(b));
   }
 }
@@ -46,7 +48,7 @@ RunOptions OptionFlags::resolve(const std::set<std::string_view>& lists) const {
     if (b->option->count() == 0) continue;
     given_.insert(std::string(b->spec->key));
     if (lists.count(b->spec->flag)) continue;
-    assign_option(*b->spec, o, b->spec->is_switch ? "true" : b->text, b->spec->flag);
+    assign_option(*b->spec, o, b->spec->is_switch ? "true" : b->value(), b->spec->flag);
   }
   return o;
 }
@@ -55,8 +57,15 @@ bool OptionFlags::given(std::string_view key) const { return given_.find(key) !=
 
 std::optional<std::string> OptionFlags::text(std::string_view flag) const {
   for (const auto& b : bound_)
-    if (b->spec->flag == flag && b->option->count() > 0) return b->text;
+    if (b->spec->flag == flag && b->option->count() > 0) return b->value();
   return std::nullopt;
+}
+
+std::string OptionFlags::Bound::value() const {
+  if (!spec->is_list) return text;
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
 }
 
 }  // namespace ringside

@@ -34,7 +34,9 @@ class OptionFlags {
     const OptionSpec* spec = nullptr;
     CLI::Option* option = nullptr;
     std::string text;
-    bool on = false;  // switches
+    std::vector<std::string> items;  // list options: the flag may repeat (--rodata a=1 --rodata b=2)
+    bool on = false;                 // switches
+    [[nodiscard]] std::string value() const;
   };
   std::vector<std::unique_ptr<Bound>> bound_;  // CLI11 writes into these
   std::string config_path_;

@@ -10,7 +10,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include "option_table.h"
 #include "usage_error.h"
@@ -45,7 +48,10 @@ class Loader {
         if (!entry.second.IsMap()) fail(fmt::format("{}: expected a mapping, got {}", path, shown(entry.second)));
         load_map(entry.second, path);
       } else if (!owned(prefix)) {
-        read_.ignored.push_back(path);  // the rest of an agent's config: not ours to judge
+        // the rest of an agent's config is not ours to judge, but a near miss of ours is a typo
+        if (const auto near = near_miss(prefix, entry.first.Scalar()))
+          fail(fmt::format("unknown key {} (did you mean {}?)", path, *near));
+        read_.ignored.push_back(path);
       } else {
         fail("unknown key " + path);
       }
@@ -63,6 +69,32 @@ class Loader {
   static bool owned(const std::string& prefix) {
     return prefix == "run" || prefix.starts_with("agent.ebpf") || prefix.starts_with("agent.pipeline") ||
            prefix.starts_with("run.");
+  }
+
+  // One of our names under `prefix` within two edits of `name` ("runn" → "run").
+  static std::optional<std::string> near_miss(const std::string& prefix, const std::string& name) {
+    const auto distance = [](std::string_view a, std::string_view b) {
+      std::vector<std::size_t> row(b.size() + 1);
+      for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+      for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = row[0];
+        row[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+          const std::size_t up = row[j];
+          row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + (a[i - 1] == b[j - 1] ? 0 : 1)});
+          diag = up;
+        }
+      }
+      return row[b.size()];
+    };
+    const std::string head = prefix.empty() ? "" : prefix + ".";
+    for (const OptionSpec& s : option_specs()) {
+      if (!s.key.starts_with(head)) continue;
+      const std::string_view rest = s.key.substr(head.size());
+      const std::string ours(rest.substr(0, rest.find('.')));
+      if (ours != name && distance(ours, name) <= std::min<std::size_t>(2, ours.size() / 2)) return head + ours;
+    }
+    return std::nullopt;
   }
 
   static bool is_section(const std::string& path) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <limits>
 
 #include "usage_error.h"
@@ -36,6 +37,56 @@ Parsed<uint64_t> ring_size(std::string_view t) {
   return n;
 }
 
+// A catalog program's name: bpf_object is what --bpf-object loads, not a name to ask for.
+Parsed<ProgramId> catalog_program(std::string_view t) {
+  auto id = parse_enum<ProgramId>(t);
+  if (!id || *id == ProgramId::bpf_object)
+    return Parsed<ProgramId>::fail(fmt::format(
+        "expected syscall_tap, file_ops, exec, tcp_connect, function_timing or memory_alloc, got '{}'{}", t,
+        id ? " (your own object: --bpf-object FILE)" : ""));
+  return id;
+}
+
+// Items of a list that may be empty ("" = none), each checked by `ok`.
+Error set_items(std::vector<std::string>& field, std::string_view t, Error (*ok)(std::string_view)) {
+  std::vector<std::string> items;
+  while (!t.empty()) {
+    const auto comma = t.find(',');
+    const std::string_view item = t.substr(0, comma);
+    if (auto e = ok(item)) return e;
+    items.emplace_back(item);
+    if (comma == std::string_view::npos) break;
+    t.remove_prefix(comma + 1);
+  }
+  field = std::move(items);
+  return std::nullopt;
+}
+
+bool c_identifier(std::string_view t) {
+  if (t.empty() || std::isdigit(static_cast<unsigned char>(t.front()))) return false;
+  for (char c : t)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '.') return false;
+  return true;
+}
+
+Error rodata_item(std::string_view t) {
+  const auto eq = t.find('=');
+  if (eq == std::string_view::npos || !c_identifier(t.substr(0, eq)) || eq + 1 == t.size())
+    return fmt::format("expected NAME=VALUE (VALUE an integer or {{pid}}), got '{}'", t);
+  return std::nullopt;
+}
+
+Error identifier_item(std::string_view t) {
+  if (!c_identifier(t)) return fmt::format("expected a global or map name, got '{}'", t);
+  return std::nullopt;
+}
+
+std::string joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& i : items) out += (out.empty() ? "" : ",") + i;
+  return out;
+}
+
 using G = OptionGroup;
 
 const std::vector<OptionSpec> kSpecs = {
@@ -45,7 +96,7 @@ const std::vector<OptionSpec> kSpecs = {
     {"agent.ebpf.programs", "--program", G::programs,
      "program(s) to run: syscall_tap, file_ops, exec, tcp_connect, function_timing, memory_alloc (default syscall_tap)",
      "a list of program names", false, true,
-     [](RunOptions& o, std::string_view t) { return set(o.programs, parse_list(t, parse_enum<ProgramId>)); },
+     [](RunOptions& o, std::string_view t) { return set(o.programs, parse_list(t, catalog_program)); },
      [](const RunOptions& o) { return join_names(o.programs); }},
     {"agent.ebpf.function", "--function", G::programs,
      "function_timing: PATH:SYMBOL to time (default: the calls workload's ringside_workload_call)",
@@ -62,6 +113,54 @@ const std::vector<OptionSpec> kSpecs = {
      "an integer in 0..4096", false, false,
      [](RunOptions& o, std::string_view t) { return set(o.payload_bytes, parse_count(t, 0, 4096)); },
      [](const RunOptions& o) { return num(uint64_t{o.payload_bytes}); }},
+    {"agent.ebpf.bpf_object", "--bpf-object", G::programs,
+     "your own BPF object (FILE.bpf.o) instead of the catalog: loaded, attached by its SEC()s, its --ring read",
+     "a file path, or empty", false, false,
+     [](RunOptions& o, std::string_view t) -> Error {
+       o.bpf_object.file = std::string(t);
+       return std::nullopt;
+     },
+     [](const RunOptions& o) { return o.bpf_object.file; }},
+    {"agent.ebpf.ring", "--ring", G::programs, "--bpf-object: the ring buffer or perf event array map to consume",
+     "a map name, or empty", false, false,
+     [](RunOptions& o, std::string_view t) -> Error {
+       if (!t.empty() && !c_identifier(t)) return fmt::format("expected a map name, got '{}'", t);
+       o.bpf_object.ring = std::string(t);
+       return std::nullopt;
+     },
+     [](const RunOptions& o) { return o.bpf_object.ring; }},
+    {"agent.ebpf.rodata", "--rodata", G::programs,
+     "--bpf-object: set a const volatile global before load, NAME=VALUE ({pid} = the traced/workload pid); repeatable",
+     "a list of NAME=VALUE", false, true,
+     [](RunOptions& o, std::string_view t) { return set_items(o.bpf_object.rodata, t, rodata_item); },
+     [](const RunOptions& o) { return joined(o.bpf_object.rodata); }},
+    {"agent.ebpf.timestamp_offset", "--timestamp-offset", G::programs,
+     "--bpf-object: byte offset of a u64 bpf_ktime_get_ns() in each record (gives submit→read and end-to-end)",
+     "an integer in 0..65528, or -1 for none", false, false,
+     [](RunOptions& o, std::string_view t) -> Error {
+       if (t == "-1") {
+         o.bpf_object.timestamp_offset = -1;
+         return std::nullopt;
+       }
+       return set(o.bpf_object.timestamp_offset, parse_count(t, 0, 65528));
+     },
+     [](const RunOptions& o) { return fmt::format("{}", o.bpf_object.timestamp_offset); }},
+    {"agent.ebpf.drop_counters", "--drop-counter", G::programs,
+     "--bpf-object: a u64 global or array map counting the object's failed reserves/outputs; repeatable",
+     "a list of names", false, true,
+     [](RunOptions& o, std::string_view t) { return set_items(o.bpf_object.drop_counters, t, identifier_item); },
+     [](const RunOptions& o) { return joined(o.bpf_object.drop_counters); }},
+    {"agent.ebpf.expect_per_op", "--expect-per-op", G::programs,
+     "--bpf-object: records the object emits per workload op (conservation verdict; default: none)",
+     "a number in [0, 1000000], or -1 for none", false, false,
+     [](RunOptions& o, std::string_view t) -> Error {
+       if (t == "-1") {
+         o.bpf_object.expect_per_op = -1;
+         return std::nullopt;
+       }
+       return set(o.bpf_object.expect_per_op, parse_number(t, 0, 1e6));
+     },
+     [](const RunOptions& o) { return num(o.bpf_object.expect_per_op); }},
     {"agent.ebpf.rings", "--rings", G::pipeline, "several programs: shared (one ring) or per-program (default shared)",
      "shared or per-program", false, false,
      [](RunOptions& o, std::string_view t) { return set(o.pipeline.rings, parse_enum<RingLayout>(t)); },

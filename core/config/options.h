@@ -41,6 +41,36 @@ struct PipelineOptions {
   bool operator==(const PipelineOptions&) const = default;
 };
 
+// --bpf-object: a user's own BPF object under the harness (core/programs/bpf_object.cpp).
+struct BpfObjectOptions {
+  std::string file;                        // empty: the catalog programs run
+  std::string ring;                        // its BPF_MAP_TYPE_RINGBUF or PERF_EVENT_ARRAY map
+  std::vector<std::string> rodata;         // NAME=VALUE, VALUE an integer or {pid}
+  int32_t timestamp_offset = -1;           // byte offset of a u64 bpf_ktime_get_ns() in each record
+  std::vector<std::string> drop_counters;  // globals or array maps counting failed reserves/outputs
+  double expect_per_op = -1;               // records per workload op (< 0: no conservation verdict)
+  uint32_t ring_bytes = 0;  // not a key: --ring-bytes when given (0: the object's own ring size)
+  bool operator==(const BpfObjectOptions&) const = default;
+};
+
+struct BpfObjectProgram {
+  std::string name, section;
+};
+
+// What opening the object (without loading it) found (programs/bpf_object.h inspects it); the
+// results describe the object with it.
+struct BpfObjectInfo {
+  std::string file;
+  std::string ring;
+  Transport transport = Transport::ringbuf;  // from the ring map's type
+  uint32_t ring_bytes = 0;                   // ring buffer: its size (after --ring-bytes); perf: 0
+  std::vector<BpfObjectProgram> programs;     // those that load (SEC("?…") ones do not)
+  std::vector<std::string> rodata;            // as given
+  std::vector<std::string> drop_counters;     // each with where it lives: "reserve_failed (.bss u64)"
+  int32_t timestamp_offset = -1;
+  double expect_per_op = -1;
+};
+
 struct RunOptions {
   WorkloadKind workload = WorkloadKind::write;
   Rate rate;  // max
@@ -54,6 +84,7 @@ struct RunOptions {
   std::string function;        // function_timing: PATH:SYMBOL ("" = the calls workload's function)
   uint32_t payload_bytes = 0;  // syscall_tap: bytes of each write's buffer a record carries; files: name length
   std::map<std::string, int> mix;  // mixed workload weights (set from the programs when empty)
+  BpfObjectOptions bpf_object;
   PipelineOptions pipeline;
   GovernorOptions governor;
   bool operator==(const RunOptions&) const = default;

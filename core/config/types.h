@@ -22,7 +22,8 @@ enum class Phase : uint8_t { baseline, floor, bare, aggregate, traced };
 // Several programs: one ring for all, or one ring each (one wait over them either way).
 enum class RingLayout : uint8_t { shared, per_program };
 // The catalog of reference programs (core/programs/registry.cpp).
-enum class ProgramId : uint8_t { syscall_tap, file_ops, exec, tcp_connect, function_timing, memory_alloc };
+// bpf_object is not in the catalog: a user's own object (--bpf-object), its records opaque.
+enum class ProgramId : uint8_t { syscall_tap, file_ops, exec, tcp_connect, function_timing, memory_alloc, bpf_object };
 
 template <>
 struct EnumNames<Transport> {
@@ -54,13 +55,14 @@ struct EnumNames<RingLayout> {
 };
 template <>
 struct EnumNames<ProgramId> {
-  static constexpr std::array<std::pair<ProgramId, std::string_view>, 6> table = {{
+  static constexpr std::array<std::pair<ProgramId, std::string_view>, 7> table = {{
       {ProgramId::syscall_tap, "syscall_tap"},
       {ProgramId::file_ops, "file_ops"},
       {ProgramId::exec, "exec"},
       {ProgramId::tcp_connect, "tcp_connect"},
       {ProgramId::function_timing, "function_timing"},
       {ProgramId::memory_alloc, "memory_alloc"},
+      {ProgramId::bpf_object, "bpf_object"},
   }};
 };
 

@@ -6,10 +6,12 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "options.h"
 #include "record_format.h"
 #include "types.h"
 #include "workload.h"
@@ -45,6 +47,8 @@ struct LoadOptions {
   std::string function_symbol;    // function_timing: the function
   int reuse_events_fd = -1;       // share another program's ring (one ring for the session)
   int reuse_targets_fd = -1;      // share the session's target set
+  BpfObjectOptions bpf_object;    // bpf_object: the user's object and how to read it
+  pid_t target_pid = 0;           // bpf_object: what {pid} in --rodata stands for (0: not known)
 };
 
 // Aggregate mode's counts of one kind, summed over CPUs.
@@ -94,12 +98,19 @@ struct ProgramSpec {
   std::string (*kind_name)(uint16_t kind);
   // Whether a record kind is recorded under `options` (syscall_tap: only the syscalls asked for).
   bool (*records_kind)(uint16_t kind, const LoadOptions& options) = nullptr;
+  // false: the program has no count of its own of what it matched (a user's object): what it
+  // matched is taken as received + its counted drops, and conservation needs `expected`.
+  bool counts_matched = true;
+  // The events the ground truth promises, when not by kind (a user's object: ops × K); nullopt
+  // when nothing independent promises a number (no verdict).
+  std::optional<uint64_t> (*expected)(const WorkloadResult& truth, const LoadOptions& options) = nullptr;
 };
 
 [[nodiscard]] std::string_view name_of(const ProgramSpec& spec);
 
 // The events the workload's ground truth promises `spec` under `options`: every kind it records,
-// counted under the kind's name.
-[[nodiscard]] uint64_t expected_events(const ProgramSpec& spec, const WorkloadResult& truth, const LoadOptions& options);
+// counted under the kind's name (or spec.expected's number); nullopt: no promise to check against.
+[[nodiscard]] std::optional<uint64_t> expected_events(const ProgramSpec& spec, const WorkloadResult& truth,
+                                                      const LoadOptions& options);
 
 }  // namespace ringside

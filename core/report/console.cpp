@@ -18,8 +18,10 @@ void print_events_line(const EventCounts& ev) {
   const DropCounts& d = ev.dropped;
   fmt::print("events: expected {}, received {}, dropped {} (kernel_reserve {}, perf_lost {}, sampled_out {}, "
              "queue_full {}, pool_exhausted {}, malformed {}) -> {}\n",
-             ev.expected, ev.received, ev.dropped_total(), d.kernel_reserve, d.perf_lost, d.sampled_out, d.queue_full,
-             d.pool_exhausted, d.malformed, ev.conserved() ? "conserved" : "NOT CONSERVED");
+             ev.checked ? std::to_string(ev.expected) : "-", ev.received, ev.dropped_total(), d.kernel_reserve, d.perf_lost, d.sampled_out, d.queue_full,
+             d.pool_exhausted, d.malformed,
+             !ev.checked ? "conservation unchecked (nothing says how many to expect: --expect-per-op K)"
+             : ev.conserved() ? "conserved" : "NOT CONSERVED");
   if (ev.targets_full) fmt::print("events: {} child process(es) went untraced: the target map was full\n", ev.targets_full);
 }
 
@@ -38,7 +40,7 @@ void print_programs(const std::vector<ProgramSummary>& programs) {
              "dropped", "conserved", "bpf ns/ev", "user ns/ev", "bytes avg/max", "e2e p50 ns");
   for (const ProgramSummary& p : programs)
     fmt::print("{:<16} {:>12} {:>12} {:>10} {:>10} {:>11.0f} {:>11.0f} {:>13} {:>12}\n", p.name, p.events.expected,
-               p.events.received, p.events.dropped_total(), p.events.conserved() ? "yes" : "NO", p.bpf_ns_per_event(),
+               p.events.received, p.events.dropped_total(), !p.events.checked ? "-" : p.events.conserved() ? "yes" : "NO", p.bpf_ns_per_event(),
                p.user_ns_per_event(), fmt::format("{:.0f}/{}", p.mean_record_bytes(), p.max_record_bytes),
                p.latency[Stage::end_to_end].p50);
 }

@@ -37,6 +37,22 @@ json host_json(const HostInfo& h) {
   return j;
 }
 
+json object_json(const std::optional<BpfObjectInfo>& o) {
+  if (!o) return nullptr;
+  json programs = json::array();
+  for (const auto& p : o->programs) programs.push_back({{"name", p.name}, {"section", p.section}});
+  return {{"file", o->file},
+          {"ring", o->ring},
+          {"transport", to_string(o->transport)},
+          {"ring_bytes", o->ring_bytes ? json(o->ring_bytes) : json(nullptr)},
+          {"programs", programs},
+          {"rodata", o->rodata},
+          {"timestamp_offset", o->timestamp_offset >= 0 ? json(o->timestamp_offset) : json(nullptr)},
+          {"drop_counters", o->drop_counters},
+          {"expect_per_op", o->expect_per_op >= 0 ? json(o->expect_per_op) : json(nullptr)},
+          {"floor", "the object's SEC()s attached the same way, every program's body `return 0`"}};
+}
+
 json scenario_json(const RunScenario& s) {
   json j = {{"workload", to_string(s.workload)},
             {"rate", rate_or_null(s.rate)},
@@ -51,15 +67,18 @@ json scenario_json(const RunScenario& s) {
             {"programs", names_of(s.programs)},
             {"payload_bytes", s.payload_bytes}};
   if (s.name) j["name"] = *s.name;
+  if (s.bpf_object) j["bpf_object"] = object_json(s.bpf_object);
   return j;
 }
 
 json scenario_json(const TraceScenario& s) {
-  return {{"pids", s.pids},
-          {"programs", names_of(s.programs)},
-          {"syscalls", s.syscalls},
-          {"duration_s", s.duration_s},
-          {"stopped_by", s.stopped_by}};
+  json j = {{"pids", s.pids},
+             {"programs", names_of(s.programs)},
+             {"syscalls", s.syscalls},
+             {"duration_s", s.duration_s},
+             {"stopped_by", s.stopped_by}};
+  if (s.bpf_object) j["bpf_object"] = object_json(s.bpf_object);
+  return j;
 }
 
 json scenario_json(const MeasureScenario& s) {
@@ -311,13 +330,13 @@ void add_measure(json& out, const MeasureResults& m, const MeasureScenario& sc, 
 json to_json(const EventCounts& e) {
   json by_kind = json::object();
   for (const auto& [k, n] : e.by_kind) by_kind[k] = n;
-  json j = {{"expected", e.expected},
-            {"expected_source", e.expected_from_workload ? "workload" : "kernel_matched"},
+  json j = {{"expected", e.checked ? json(e.expected) : json(nullptr)},
+            {"expected_source", !e.checked ? "none" : e.expected_from_workload ? "workload" : "kernel_matched"},
             {"matched", e.matched},
             {"received", e.received},
             {"dropped", drops_json(e.dropped)},
             {"dropped_total", e.dropped_total()},
-            {"conserved", e.conserved()},
+            {"conserved", e.checked ? json(e.conserved()) : json(nullptr)},
             {e.kinds_key, by_kind}};
   if (e.detached) j["unobserved_after_detach"] = e.unobserved_after_detach();
   if (e.perf_lost_reported) j["perf_lost_reported"] = *e.perf_lost_reported;

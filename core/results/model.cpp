@@ -27,11 +27,13 @@ uint64_t EventCounts::unobserved_after_detach() const {
 bool EventCounts::conserved() const {
   const bool balanced = received + dropped.total() == matched;
   const bool complete = detached ? matched <= expected : matched == expected;
+  if (!checked) return parts_conserved && targets_full == 0;
   return parts_conserved && balanced && complete && targets_full == 0;
 }
 
 EventCounts& EventCounts::operator+=(const EventCounts& o) {
   parts_conserved = parts_conserved && o.conserved();
+  checked = checked && o.checked;
   expected += o.expected;
   matched += o.matched;
   received += o.received;

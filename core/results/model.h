@@ -14,6 +14,7 @@
 
 #include "capacity_model.h"
 #include "governor.h"
+#include "options.h"
 #include "stages.h"
 #include "types.h"
 #include "workload.h"
@@ -50,11 +51,15 @@ struct EventCounts {
   std::optional<uint64_t> perf_lost_reported;  // perf lost-records callback total (cross-check)
   std::map<uint32_t, uint64_t> by_pid;         // trace: received per tgid
   bool parts_conserved = true;  // a sum of runs: whether every run was conserved on its own
+  // false: nothing independent says how many events there should be (a user's object without
+  // --expect-per-op): received and drops are reported, conservation is not judged.
+  bool checked = true;
 
   [[nodiscard]] uint64_t dropped_total() const { return dropped.total(); }
   [[nodiscard]] uint64_t unobserved_after_detach() const;
   // received + every drop == matched, and matched == expected (≤ expected once detached), and
-  // no child went untraced, in this count and every part summed into it.
+  // no child went untraced, in this count and every part summed into it. Unchecked counts pass
+  // (results.json says "conserved": null for them).
   [[nodiscard]] bool conserved() const;
   EventCounts& operator+=(const EventCounts& o);
 };
@@ -189,6 +194,7 @@ struct RunScenario {
   std::vector<ProgramId> programs;
   uint32_t payload_bytes = 0;
   std::optional<std::string> name;  // "governor" for --scenario governor
+  std::optional<BpfObjectInfo> bpf_object;  // --bpf-object: the user's object
 };
 
 struct TraceScenario {
@@ -197,6 +203,7 @@ struct TraceScenario {
   std::vector<std::string> syscalls;
   double duration_s = 0;
   std::string stopped_by;
+  std::optional<BpfObjectInfo> bpf_object;
 };
 
 struct Comparison {

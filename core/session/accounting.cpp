@@ -50,15 +50,25 @@ uint64_t received_events(const SessionReport& rep, std::optional<std::size_t> sl
 EventCounts event_counts(const SessionReport& rep, const SessionConfig& config, const WorkloadResult* truth,
                          bool detached) {
   EventCounts e;
-  e.matched = rep.total.kernel.matched;
-  e.expected = e.matched;
-  if (truth) {
-    e.expected = 0;
-    for (ProgramId id : config.programs) e.expected += expected_events(program_spec(id), *truth, config.load);
-  }
-  e.expected_from_workload = truth != nullptr;
   e.received = received_events(rep);
   e.dropped = drop_counts(rep.total);
+  e.matched = rep.total.kernel.matched;
+  bool own_count = true;  // every program counts what it matched
+  for (ProgramId id : config.programs) own_count = own_count && program_spec(id).counts_matched;
+  if (!own_count) e.matched = e.received + e.dropped.total();  // a user's object: its own account
+  e.expected = e.matched;
+  e.checked = own_count;
+  if (truth) {
+    e.expected = 0;
+    e.checked = true;
+    for (ProgramId id : config.programs) {
+      const auto n = expected_events(program_spec(id), *truth, config.load);
+      e.checked = e.checked && n.has_value();
+      e.expected += n.value_or(0);
+    }
+    if (!e.checked) e.expected = e.matched;
+  }
+  e.expected_from_workload = truth != nullptr && e.checked;
   e.detached = detached;
   e.targets_full = rep.total.kernel.targets_full;
   e.pids_overflow = rep.aggregate.pids_overflow;
@@ -85,11 +95,13 @@ std::vector<ProgramSummary> program_summaries(const SessionReport& rep, const Se
     p.name = std::string(name_of(spec));
     EventCounts& e = p.events;
     const ProgramCounters& k = rep.total.per_program[slot];
-    e.matched = k.matched;
-    e.expected = truth ? expected_events(spec, *truth, config.load) : k.matched;
-    e.expected_from_workload = truth != nullptr;
     e.received = received_events(rep, slot);
     e.dropped = drop_counts(k, rep.total.user_per_program[slot]);
+    e.matched = spec.counts_matched ? k.matched : e.received + e.dropped.total();
+    const auto promised = truth ? expected_events(spec, *truth, config.load) : std::nullopt;
+    e.checked = spec.counts_matched || promised.has_value();
+    e.expected = promised.value_or(e.matched);
+    e.expected_from_workload = promised.has_value();
     e.detached = detached;
     e.targets_full = k.targets_full;
     add_kinds(spec, rep, slot, "", e.by_kind);

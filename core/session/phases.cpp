@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "accounting.h"
+#include "bpf_object.h"
 #include "clock.h"
 #include "elf_symbols.h"
 #include "governor_loop.h"
@@ -48,12 +49,14 @@ PhaseRun run_phase(Phase phase, int round, const RunOptions& o, const WorkloadSp
     sc.load.aggregate = true;
     sc.consumer = Consumer::none;
   }
-  if (phase == Phase::bare) {
+  if (phase == Phase::bare && o.bpf_object.file.empty()) {
     sc.load.transport = Transport::ringbuf;
     sc.load.wakeup = WakeupPolicy{WakeupPolicy::Kind::batch, 2048};  // 128 KiB pending before a wake-up
     sc.consumer = Consumer::counting;
     sc.rings = RingLayout::shared;
   }
+  if (phase == Phase::bare && !o.bpf_object.file.empty()) sc.consumer = Consumer::counting;  // the object's ring
+  sc.load.target_pid = child.pid();  // a user's object: --rodata NAME={pid}
   TraceSession session(sc);
   session.add_target(static_cast<uint32_t>(child.pid()));
   session.start();
@@ -110,7 +113,38 @@ void default_workload_for_programs(RunOptions& o) {
   for (WorkloadKind k : kinds) o.mix[std::string(to_string(k))] = 1;
 }
 
-void complete_program_options(RunOptions& o) {
+void check_phases(const RunOptions& o, const std::vector<Phase>& phases) {
+  const auto has = [&](Phase p) { return std::find(phases.begin(), phases.end(), p) != phases.end(); };
+  if (has(Phase::aggregate))
+    for (ProgramId id : o.programs)
+      if (!program_spec(id).aggregates)
+        throw UsageError(fmt::format("--phases aggregate: {} has no aggregate mode", to_string(id)));
+  if (has(Phase::bare) && !o.bpf_object.file.empty() && o.pipeline.transport != Transport::ringbuf)
+    throw UsageError("--phases bare: the lean consumer reads a ring buffer; map '" + o.bpf_object.ring +
+                     "' is a perf event array");
+}
+
+std::optional<BpfObjectInfo> complete_program_options(RunOptions& o, const std::function<bool(std::string_view)>& given) {
+  const auto was_given = [&](std::string_view key) { return given && given(key); };
+  std::optional<BpfObjectInfo> object;
+  if (!o.bpf_object.file.empty()) {
+    if (was_given("agent.ebpf.programs")) throw UsageError("--bpf-object runs instead of --program: give one of them");
+    if (o.payload_bytes > 0) throw UsageError("--payload-bytes: a --bpf-object's records are its own");
+    o.bpf_object.ring_bytes = was_given("agent.ebpf.ring_bytes") ? o.pipeline.ring_bytes : 0;
+    object = inspect_bpf_object(o.bpf_object, o.bpf_object.ring_bytes);
+    if (was_given("agent.ebpf.transport") && o.pipeline.transport != object->transport)
+      throw UsageError(fmt::format("--transport {}: map '{}' is a {}", to_string(o.pipeline.transport),
+                                   o.bpf_object.ring, object->transport == Transport::ringbuf ? "ring buffer" : "perf event array"));
+    o.pipeline.transport = object->transport;
+    o.programs = {ProgramId::bpf_object};
+    // the object's submit flags decide its wake-ups; flags 0 (the kernel's adaptive wake-up)
+    // unless --wakeup says what the object does
+    if (!was_given("agent.ebpf.wakeup")) o.pipeline.wakeup = WakeupPolicy{WakeupPolicy::Kind::adaptive, 0};
+  } else {
+    if (!o.bpf_object.ring.empty() || !o.bpf_object.rodata.empty() || o.bpf_object.timestamp_offset >= 0 ||
+        !o.bpf_object.drop_counters.empty() || o.bpf_object.expect_per_op >= 0)
+      throw UsageError("--ring, --rodata, --timestamp-offset, --drop-counter and --expect-per-op need --bpf-object FILE");
+  }
   const auto has = [&](ProgramId id) { return std::find(o.programs.begin(), o.programs.end(), id) != o.programs.end(); };
   if (has(ProgramId::function_timing) && o.function.empty())
     o.function = default_workload_exe() + ":" + kWorkloadCallSymbol;
@@ -122,6 +156,7 @@ void complete_program_options(RunOptions& o) {
     if (!target) throw UsageError("--function: " + why);
     check_function_target(*target);
   }
+  return object;
 }
 
 SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, bool follow_children,
@@ -136,6 +171,7 @@ SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, boo
   c.load.syscalls = std::move(syscalls);
   c.load.follow_children = follow_children;
   c.load.payload_bytes = o.payload_bytes;
+  c.load.bpf_object = o.bpf_object;
   if (auto target = parse_function_target(o.function, nullptr)) {
     c.load.function_path = target->path;
     c.load.function_symbol = target->symbol;

@@ -44,8 +44,16 @@ uint32_t default_workers(uint32_t workers);
 void default_workload_for_programs(RunOptions& o);
 
 // Fills in what the programs need and the user left to defaults (function_timing's target), and
-// rejects combinations that cannot work ("--payload-bytes: file_ops carries no payload").
-void complete_program_options(RunOptions& o);
+// rejects combinations that cannot work ("--payload-bytes: file_ops carries no payload"). With
+// --bpf-object: opens and checks the object (its ring, --rodata, --drop-counter), runs it instead
+// of the catalog, on the transport its ring's type says; returns what it found. `given(key)`:
+// whether an option was set by a flag or the config (an explicit --transport must agree).
+std::optional<BpfObjectInfo> complete_program_options(RunOptions& o,
+                                                      const std::function<bool(std::string_view)>& given = {});
+
+// Rejects phases the programs cannot run (aggregate without an aggregate mode, bare on a user's
+// perf buffer); UsageError.
+void check_phases(const RunOptions& o, const std::vector<Phase>& phases);
 
 // The session a set of options describes, for the given syscall numbers.
 SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, bool follow_children,
