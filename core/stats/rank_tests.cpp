@@ -182,4 +182,61 @@ std::vector<double> holm_adjust(std::span<const double> p_values) {
   return adjusted;
 }
 
+SignedRankResult wilcoxon_signed_rank(std::span<const double> differences, MwuMethod method) {
+  std::vector<double> mag;
+  std::vector<bool> positive;
+  for (double d : differences) {
+    if (d == 0 || std::isnan(d)) continue;
+    mag.push_back(std::fabs(d));
+    positive.push_back(d > 0);
+  }
+  SignedRankResult r;
+  r.n = mag.size();
+  if (r.n == 0) return r;
+  // doubled midranks of |d|
+  std::vector<std::size_t> order(r.n);
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return mag[a] < mag[b]; });
+  std::vector<std::int64_t> doubled(r.n);
+  double tie_term = 0;
+  for (std::size_t i = 0; i < r.n;) {
+    std::size_t j = i;
+    while (j + 1 < r.n && mag[order[j + 1]] == mag[order[i]]) ++j;
+    const auto t = static_cast<double>(j - i + 1);
+    if (t > 1) tie_term += t * t * t - t;
+    for (std::size_t k = i; k <= j; ++k) doubled[order[k]] = static_cast<std::int64_t>(i + j + 2);
+    i = j + 1;
+  }
+  std::int64_t w2 = 0;  // doubled W+
+  for (std::size_t i = 0; i < r.n; ++i)
+    if (positive[i]) w2 += doubled[i];
+  r.w_plus = static_cast<double>(w2) / 2.0;
+  const bool exact = method == MwuMethod::exact || (method == MwuMethod::automatic && r.n <= kSignedRankExactMax);
+  if (exact) {
+    // counts[s]: sign assignments whose doubled positive-rank sum is s (each rank in or out)
+    const auto total = static_cast<std::size_t>(std::accumulate(doubled.begin(), doubled.end(), std::int64_t{0}));
+    std::vector<double> counts(total + 1, 0.0);
+    counts[0] = 1.0;
+    for (std::int64_t d : doubled)
+      for (std::size_t s = total; s >= static_cast<std::size_t>(d); --s) counts[s] += counts[s - static_cast<std::size_t>(d)];
+    double upper = 0, all = 0;
+    for (std::size_t s = 0; s <= total; ++s) {
+      all += counts[s];
+      if (static_cast<std::int64_t>(s) >= w2) upper += counts[s];
+    }
+    r.p_value = std::min(1.0, upper / all);
+    r.exact = true;
+    return r;
+  }
+  const double n = static_cast<double>(r.n);
+  const double mean = n * (n + 1) / 4.0;
+  const double variance = n * (n + 1) * (2 * n + 1) / 24.0 - tie_term / 48.0;
+  if (!(variance > 0)) return r;
+  const double z = (r.w_plus - mean - 0.5) / std::sqrt(variance);
+  r.p_value = 0.5 * std::erfc(z / std::sqrt(2.0));
+  return r;
+}
+
+double min_signed_rank_p(std::size_t n) { return std::ldexp(1.0, -static_cast<int>(std::min<std::size_t>(n, 1000))); }
+
 }  // namespace ringside::stats

@@ -62,6 +62,25 @@ Interval bootstrap_median_ci(std::span<const double> baseline, std::span<const d
                              Scale scale, double confidence = 0.95, int resamples = 2000,
                              std::uint64_t seed = 0x5eed'9a7e);
 
+// Wilcoxon signed-rank test of paired differences d_i (B − A, or log(B/A)), one-sided: small p
+// means the differences lean positive (alternative "greater"). Zero differences are dropped
+// (Wilcoxon's original treatment); tied |d| share midranks. exact: the permutation
+// distribution of W+ over the 2^n sign flips, counted by dynamic programming on doubled
+// midranks (with no ties this is the tabulated distribution); normal: tie-corrected normal
+// approximation with continuity correction. automatic: exact up to kSignedRankExactMax
+// non-zero differences. No non-zero difference gives p = 1.
+struct SignedRankResult {
+  double w_plus = 0;    // sum of the ranks of the positive differences
+  std::size_t n = 0;    // non-zero differences ranked
+  double p_value = 1;   // one-sided, alternative "greater"
+  bool exact = false;
+};
+inline constexpr std::size_t kSignedRankExactMax = 200;
+SignedRankResult wilcoxon_signed_rank(std::span<const double> differences, MwuMethod method = MwuMethod::automatic);
+
+// Smallest one-sided p the signed-rank test can give with n non-zero differences: 2^-n.
+double min_signed_rank_p(std::size_t n);
+
 // Holm–Bonferroni step-down adjusted p-values (same order as the input). Rejecting every
 // hypothesis whose adjusted p < alpha controls the family-wise error rate at alpha.
 std::vector<double> holm_adjust(std::span<const double> p_values);
