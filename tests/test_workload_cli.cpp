@@ -48,7 +48,7 @@ class WorkloadCli : public ::testing::Test {
 TEST_F(WorkloadCli, BadFlagsExit2WithOneLine) {
   for (const char* args : {"--bogus", "--kind fork", "--rate -5", "--rate fast", "--threads 0", "--ops -5",
                            "--ops 0", "--duration 0", "--duration 1 --ops 5", "--burst 10", "--burst 0:5",
-                           "--mix write:1", "--kind mixed --mix connect:1", "--threads x", "extra"}) {
+                           "--mix write:1", "--kind mixed --mix pigeon:1", "--threads x", "extra"}) {
     const Outcome o = run_cli(args);
     EXPECT_EQ(o.exit_code, 2) << args;
     EXPECT_TRUE(o.out.empty()) << args << ": " << o.out;

@@ -45,7 +45,8 @@ TEST(WorkloadSpec, RejectsBadSpecsWithOneLineReasons) {
   add([](auto& s) { s.duration_s = 0; }, "duration must be");
   add([](auto& s) { s.burst_on_ms = 10; }, "burst on and off");
   add([](auto& s) { s.mix = {{"write", 1}}; }, "only applies to the mixed kind");
-  add([](auto& s) { s.kind = WorkloadKind::mixed, s.mix = {{"connect", 1}}; }, "mix kind 'connect'");
+  add([](auto& s) { s.kind = WorkloadKind::mixed, s.mix = {{"pigeon", 1}}; }, "mix kind 'pigeon'");
+  add([](auto& s) { s.kind = WorkloadKind::mixed, s.mix = {{"mixed", 1}}; }, "mix kind 'mixed'");
   add([](auto& s) { s.kind = WorkloadKind::mixed, s.mix = {{"write", 0}}; }, "sum to zero");
   add([](auto& s) { s.kind = WorkloadKind::mixed, s.mix = {{"write", -1}, {"openat", 2}}; }, "negative");
   add([](auto& s) { s.kind = WorkloadKind::mixed, s.mix = {{"write", 99991}, {"openat", 2}}; }, "cycle over");

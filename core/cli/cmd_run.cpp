@@ -101,6 +101,7 @@ int run_run(RunArgs& a) {
   Results r;
   r.command = "run";
   bool conserved = true, within = true;
+  std::string failure;
   for (std::size_t i = 0; i < combos.size(); ++i) {
     const RunOptions& o = combos[i];
     const std::string label = fmt::format("{}/{}", to_string(o.pipeline.transport), to_string(o.pipeline.wakeup));
@@ -126,16 +127,20 @@ int run_run(RunArgs& a) {
       r.comparisons.push_back({label, o.pipeline.transport, o.pipeline.wakeup, outcome.summary});
     if (outcome.interrupted) {
       r.interrupted = true;
-      fmt::print(stderr, "ringside: interrupted after {} complete round(s) of {}; keeping them\n",
-                 outcome.complete_rounds, label);
+      failure = outcome.failure;
+      r.stopped_by = failure.empty() ? fmt::format("signal {}", stop_signal().load()) : failure;
+      fmt::print(stderr, "ringside: {} after {} complete round(s) of {}; keeping them\n",
+                 failure.empty() ? "interrupted" : failure, outcome.complete_rounds, label);
       break;
     }
   }
   r.host.capabilities_after_attach = capabilities_dropped();
   r.host.bpf_stats = env.bpf_stats;
+  r.sink = finish_sink(env.sink);
   write_results(*env.out, r);
   fmt::print("results: {}/results.json\n", base.out);
   if (!a.no_report && r.summary) render_report(base.out);
+  if (!failure.empty()) return kExitUsage;  // results of the complete rounds are written; the run failed
   if (r.interrupted) return interrupted_exit_code();
   if (!conserved) {
     fmt::print(stderr, "ringside: events were not conserved (received + drops != issued)\n");

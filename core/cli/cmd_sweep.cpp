@@ -77,6 +77,7 @@ int run_sweep(SweepArgs& a) {
   sweep.workload = o.workload;
   sweep.budget_pct = o.budget_pct;
   bool interrupted = false;
+  std::string failure;  // what ended the sweep early, when not a signal
   // One rung; false once a stop signal cut the sweep short (a rung with no complete round is
   // left out, one with some keeps them).
   auto measure = [&](double rate) -> bool {
@@ -88,6 +89,7 @@ int run_sweep(SweepArgs& a) {
         run_scenario(ro, probe, [&](const std::string& line) { progress(line); }, kDefaultPhases, env.sink);
     progress.done();
     interrupted = outcome.interrupted;
+    if (!outcome.failure.empty()) failure = outcome.failure;
     if (outcome.complete_rounds == 0) return false;
     sweep.points.push_back(SweepPoint::of(ro.rate.per_sec, outcome.summary));
     sweep.summaries.push_back(outcome.summary);
@@ -110,6 +112,7 @@ int run_sweep(SweepArgs& a) {
           run_scenario(ro, probe, [&](const std::string& line) { progress(line); }, kDefaultPhases, env.sink);
       progress.done();
       interrupted = outcome.interrupted;
+      if (!outcome.failure.empty()) failure = outcome.failure;
       if (outcome.complete_rounds == 0) break;
       PayloadPoint pp;
       pp.payload_bytes = ro.payload_bytes;
@@ -190,10 +193,14 @@ int run_sweep(SweepArgs& a) {
   if (!sweep.summaries.empty()) r.summary = sweep.summaries.back();
   r.sweep = sweep;
   r.interrupted = interrupted;
+  if (interrupted) r.stopped_by = failure.empty() ? fmt::format("signal {}", stop_signal().load()) : failure;
+  if (!failure.empty()) fmt::print(stderr, "ringside: sweep stopped early: {}; the rungs measured are kept\n", failure);
+  r.sink = finish_sink(env.sink);
   write_results(*env.out, r);
   print_capacity(sweep, probe.cpus);
   fmt::print("results: {}/results.json\n", o.out);
   if (!a.no_report && r.summary) render_report(o.out);
+  if (!failure.empty()) return kExitUsage;
   return interrupted ? interrupted_exit_code() : kExitOk;
 }
 

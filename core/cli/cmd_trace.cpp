@@ -29,29 +29,24 @@
 namespace ringside {
 namespace {
 
-// --ready-file: created (0600) before privileges are dropped, written after.
-class OwnedFile {
- public:
-  explicit OwnedFile(const std::string& path) : path_(path) {
-    if (path.empty()) return;
-    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd_ < 0) throw UsageError(fmt::format("cannot create --ready-file {}: {}", path, std::strerror(errno)));
+// --ready-file: its existence means "attached and counting", so it is created (0600) only once the
+// programs are attached, and written while privileges are still held (before the drop). A file
+// that exists before the attach would let a caller start its workload too early.
+void write_ready_file(const std::string& path, const std::string& text) {
+  if (path.empty()) return;
+  const std::string tmp = path + ".partial";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) throw UsageError(fmt::format("cannot create --ready-file {}: {}", path, std::strerror(errno)));
+  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
+  const int err = errno;
+  ::close(fd);
+  // renamed into place so a reader never sees an empty file
+  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int e = ok ? errno : err;
+    ::unlink(tmp.c_str());
+    throw UsageError(fmt::format("cannot write --ready-file {}: {}", path, std::strerror(e)));
   }
-  ~OwnedFile() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  OwnedFile(const OwnedFile&) = delete;
-  OwnedFile& operator=(const OwnedFile&) = delete;
-  void write(const std::string& text) {
-    if (fd_ < 0) return;
-    if (::write(fd_, text.data(), text.size()) != static_cast<ssize_t>(text.size()) || ::fsync(fd_) != 0)
-      throw UsageError(fmt::format("cannot write --ready-file {}: {}", path_, std::strerror(errno)));
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-};
+}
 
 struct TraceArgs {
   std::vector<std::string> pids;
@@ -87,6 +82,10 @@ int run_trace(TraceArgs& a) {
   RunOptions o = a.flags.resolve();
   const double duration_s = parse_number(a.duration, 0, 366 * 86400.0).value_or_throw("--duration");
   std::vector<pid_t> pids = parse_pids(a.pids);
+  const bool timing = std::find(o.programs.begin(), o.programs.end(), ProgramId::function_timing) != o.programs.end();
+  // checked before the options are completed: run's default (the calls workload's function) is
+  // nothing a traced process runs
+  if (timing && o.function.empty()) throw UsageError("function_timing needs --function PATH:SYMBOL");
   const auto object = complete_program_options(o, [&](std::string_view key) { return a.flags.given(key); });
   if (object && o.bpf_object.expect_per_op >= 0)
     throw UsageError("--expect-per-op: trace has no workload to count ops (use run or sweep)");
@@ -94,8 +93,6 @@ int run_trace(TraceArgs& a) {
   if (!a.syscalls.empty() && !taps) throw UsageError("--syscalls: only syscall_tap traces syscalls (--program)");
   // syscall_tap without --syscalls: every syscall of the traced processes
   const std::vector<int> nrs = !taps ? std::vector<int>{} : a.syscalls.empty() ? all_syscalls() : parse_syscall_list(a.syscalls);
-  const bool timing = std::find(o.programs.begin(), o.programs.end(), ProgramId::function_timing) != o.programs.end();
-  if (timing && o.function.empty()) throw UsageError("function_timing needs --function PATH:SYMBOL");
   const Prepared env = prepare_bpf_command(o);
   const ProbeReport& probe = env.probe;
   SessionConfig sc = session_config(o, nrs, a.follow_children, env.sink);
@@ -103,14 +100,13 @@ int run_trace(TraceArgs& a) {
                                                [](const std::string& r) { return r.find("{pid}") != std::string::npos; }))
     throw UsageError("--rodata NAME={pid}: trace one --pid (which pid would it be?)");
   sc.load.target_pid = pids.front();
-  // opened while we may still write anywhere; written once the programs count
-  OwnedFile ready(a.ready_file);
+  if (!a.ready_file.empty()) ::unlink(a.ready_file.c_str());  // a stale one from an earlier run says nothing
   TraceSession session(sc);
   for (pid_t p : pids) session.add_target(static_cast<uint32_t>(p));
   session.attach();
+  write_ready_file(a.ready_file, fmt::format("{}\n", getpid()));  // attached and counting; events wait in the ring
   const std::string caps = drop_capabilities(KeepCaps::none, session.any_map_fd());
   session.start_consumers();  // after the drop: every thread starts with none
-  ready.write(fmt::format("{}\n", getpid()));
   fmt::print(stderr, "ringside: tracing {} pid(s) with {} via {} (wakeup {}{})\n", pids.size(),
              object ? fmt::format("{} ({} program(s), ring {})", object->file, object->programs.size(), object->ring)
                     : join_names(o.programs),
@@ -160,6 +156,7 @@ int run_trace(TraceArgs& a) {
   s.cpu = cpu_cost(rep.total, s.events.received + s.events.dropped_total(), probe.cpus, o.budget_pct);
   s.programs = program_summaries(rep, sc, nullptr);
   r.summary = s;
+  r.sink = finish_sink(env.sink);
   write_results(*env.out, r);
   print_trace_summary(scenario, s);
   fmt::print("results: {}/results.json\n", o.out);

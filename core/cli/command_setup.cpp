@@ -1,5 +1,7 @@
 #include "command_setup.h"
 
+#include <fmt/format.h>
+
 #include "bpf_prog_stats.h"
 #include "stop_signal.h"
 #include "usage_error.h"
@@ -23,6 +25,15 @@ Prepared prepare_bpf_command(RunOptions& o, std::optional<KeepCaps> drop) {
   }
   if (drop) drop_capabilities(*drop);
   return p;
+}
+
+std::optional<SinkStats> finish_sink(const std::shared_ptr<SinkWriter>& sink) {
+  if (!sink) return std::nullopt;
+  SinkStats s{sink->path(), sink->lines_written(), sink->lines_lost(), sink->write_errors(), sink->last_error()};
+  if (s.lost)
+    fmt::print(stderr, "ringside: sink {}: {} event line(s) lost in {} failed write(s): {}\n", s.path, s.lost,
+               s.write_errors, s.last_error);
+  return s;
 }
 
 }  // namespace ringside

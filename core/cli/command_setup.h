@@ -10,6 +10,7 @@
 #include "options.h"
 #include "privileges.h"
 #include "output_dir.h"
+#include "model.h"
 #include "sink_writer.h"
 
 namespace ringside {
@@ -25,5 +26,8 @@ struct Prepared {
 // perf buffer on a kernel without ring buffers. With `drop`, privileges are dropped last, while
 // the process has one thread (run/sweep: KeepCaps::bpf, they load programs in every phase).
 Prepared prepare_bpf_command(RunOptions& o, std::optional<KeepCaps> drop = std::nullopt);
+
+// What reached the --sink (nullopt without one); says so on stderr when lines were lost.
+std::optional<SinkStats> finish_sink(const std::shared_ptr<SinkWriter>& sink);
 
 }  // namespace ringside

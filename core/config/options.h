@@ -38,6 +38,7 @@ struct PipelineOptions {
   std::string sink;                      // JSON-lines raw events, empty = off
   uint64_t inject_handler_delay_ns = 0;  // testing aid for the gate
   RingLayout rings = RingLayout::shared;  // several programs: one ring, or one each
+  uint32_t max_targets = 4096;           // the BPF target set's size (testing aid: small overflows it)
   bool operator==(const PipelineOptions&) const = default;
 };
 

@@ -79,6 +79,7 @@ class CatalogProgram : public LoadedProgram {
     configure_events_map(skel_->maps.events, options_);
     ro->rs_wakeup_bytes = uint64_t{options_.wakeup.batch} * 64;  // batch:N = N × 64 bytes pending
     if (options_.reuse_targets_fd >= 0) reuse_map(skel_->maps.targets, options_.reuse_targets_fd, "targets");
+    else if (options_.max_targets) bpf_map__set_max_entries(skel_->maps.targets, options_.max_targets);
     bpf_object* obj = skel_->obj;
     bpf_program* p;
     bpf_object__for_each_program(p, obj) bpf_program__set_autoload(p, false);

@@ -47,6 +47,7 @@ struct LoadOptions {
   std::string function_symbol;    // function_timing: the function
   int reuse_events_fd = -1;       // share another program's ring (one ring for the session)
   int reuse_targets_fd = -1;      // share the session's target set
+  uint32_t max_targets = 0;       // the target set's size (0: the BPF default, RS_MAX_TARGETS)
   BpfObjectOptions bpf_object;    // bpf_object: the user's object and how to read it
   pid_t target_pid = 0;           // bpf_object: what {pid} in --rodata stands for (0: not known)
 };

@@ -445,6 +445,13 @@ json to_json(const Results& r) {
       },
       r.scenario);
   if (r.interrupted) j["interrupted"] = true;
+  if (r.interrupted && !r.stopped_by.empty()) j["stopped_by"] = r.stopped_by;
+  if (r.sink)
+    j["sink"] = {{"path", r.sink->path},
+                 {"lines", r.sink->lines},
+                 {"lost", r.sink->lost},
+                 {"write_errors", r.sink->write_errors},
+                 {"last_error", r.sink->last_error.empty() ? json(nullptr) : json(r.sink->last_error)}};
   if (r.measure) {
     add_measure(j, *r.measure, std::get<MeasureScenario>(r.scenario), r.host.cpus);
     return j;

@@ -357,6 +357,13 @@ struct MeasureResults {
 };
 
 // Everything a measuring command reports; report/results_json.h writes it.
+// The --sink file after the command: what reached it and what did not.
+struct SinkStats {
+  std::string path;
+  uint64_t lines = 0, lost = 0, write_errors = 0;
+  std::string last_error;
+};
+
 struct Results {
   std::string command;  // run, trace, sweep, measure
   HostInfo host;
@@ -367,7 +374,9 @@ struct Results {
   std::optional<SweepResult> sweep;
   std::optional<GovernorValidation> governor_validation;
   std::optional<MeasureResults> measure;
+  std::optional<SinkStats> sink;
   bool interrupted = false;
+  std::string stopped_by;  // interrupted: the signal, or the failure that ended the run early
 };
 
 }  // namespace ringside

@@ -171,6 +171,7 @@ SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, boo
   c.load.syscalls = std::move(syscalls);
   c.load.follow_children = follow_children;
   c.load.payload_bytes = o.payload_bytes;
+  c.load.max_targets = o.pipeline.max_targets;
   c.load.bpf_object = o.bpf_object;
   if (auto target = parse_function_target(o.function, nullptr)) {
     c.load.function_path = target->path;
@@ -245,6 +246,14 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
         if (round > 0) runs.push_back(std::move(pr));
       } catch (const WorkloadInterrupted&) {
         out.interrupted = true;
+        break;
+      } catch (const UsageError&) {
+        throw;
+      } catch (const std::runtime_error& e) {
+        // a workload killed mid-round, a ring that cannot be mapped, ...: keep what is complete
+        if (out.complete_rounds == 0) throw;
+        out.interrupted = true;
+        out.failure = fmt::format("round {} {}: {}", round, to_string(ph), e.what());
         break;
       }
     }

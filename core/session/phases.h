@@ -22,7 +22,8 @@ struct ScenarioOutcome {
   Summary summary;                // of the complete rounds
   std::vector<PhaseRecord> runs;  // every phase run of the complete rounds (warm-up discarded)
   int complete_rounds = 0;
-  bool interrupted = false;       // SIGINT/SIGTERM: the round in progress was abandoned
+  bool interrupted = false;       // SIGINT/SIGTERM, or a failure: the round in progress was abandoned
+  std::string failure;            // the failure that ended it early (a workload killed, ...); empty for a signal
 };
 
 // Progress is "round i/n phase elapsed" lines for the caller to print.
