@@ -20,6 +20,12 @@ const volatile __u8 rs_aggregate = 0;           /* 1 = count (and sum sizes) in 
 /* Run-time knob the governor flips without reloading: keep 1 of every N matches. */
 __u32 rs_sample_every = 1;
 
+/* Batch wake-ups: userspace sets this (mmap'ed .data) before it sleeps on an empty ring without a
+ * timeout; the next record clears it and wakes the reader, so an idle reader needs no timed
+ * polls. A record racing the reader's sleep can miss the flag; it then waits for the reader's
+ * idle timeout (250 ms), which end-to-end latency shows. */
+__u32 rs_reader_idle SEC(".data") = 0;
+
 /* A ring buffer by default; userspace retypes it to PERF_EVENT_ARRAY for the perf buffer
  * (libbpf-tools' compat approach: one map name, one code path per transport), and may point
  * several programs at one ring (bpf_map__reuse_fd). */
@@ -118,6 +124,10 @@ static __always_inline __u64 rs_ringbuf_flags(__u32 size)
 	if (rs_wakeup == RS_WAKEUP_EVERY)
 		return BPF_RB_FORCE_WAKEUP;
 	if (rs_wakeup == RS_WAKEUP_BATCH) {
+		if (rs_reader_idle) {
+			rs_reader_idle = 0;
+			return BPF_RB_FORCE_WAKEUP;
+		}
 		/* Wake the reader when pending data crosses the threshold — only then: forcing a
 		 * wake-up on every submit while it stays above would queue an irq_work per event
 		 * until the reader catches up. A crossing missed under concurrent producers is

@@ -95,6 +95,31 @@ TEST(Pipeline, EveryValidRecordIsHandledAndCountedByProgramAndKind) {
   EXPECT_EQ(a.merged_stages()[Stage::hook_to_submit].max(), 100u) << "t_submit - t_hook of every record";
 }
 
+// --inline: the consumer handles each group itself; nothing is queued, so queue_wait is 0, and
+// a pool smaller than a group still conserves (the group's events return before the next).
+TEST(Pipeline, InlineHandlingConservesWithoutWorkerThreads) {
+  for (uint32_t pool : {65536u, 8u}) {
+    PipelineConfig c;
+    c.inline_handling = true;
+    c.workers = 3;  // ignored
+    c.pool_size = pool;
+    Harness h(c);
+    h.pipeline->start();
+    for (int i = 0; i < 4000; ++i) h.push(record(kFixedProg, 64, static_cast<uint16_t>(i % 8)));
+    for (int i = 0; i < 1000; ++i) h.push(record(kVarProg, static_cast<uint16_t>(40 + 8 * (i % 34)), 1));
+    h.pipeline->stop();
+    EXPECT_EQ(h.pipeline->records_read(), 5000u) << pool;
+    EXPECT_EQ(accounted(*h.pipeline), 5000u) << pool;
+    EXPECT_EQ(h.pipeline->drops().queue_full, 0u) << "no queue to fill";
+    if (pool > 16) EXPECT_EQ(h.pipeline->handled(), 5000u);
+    else EXPECT_GT(h.pipeline->drops().pool_exhausted, 0u) << "a group of 16 cannot fit a pool of 8";
+    const Aggregate a = h.pipeline->aggregate();
+    EXPECT_EQ(a.merged_stages()[Stage::queue_wait].count(), h.pipeline->handled());
+    EXPECT_EQ(a.merged_stages()[Stage::queue_wait].max(), 0u);
+    EXPECT_EQ(h.pipeline->workers_cpu_ns(), 0u) << "no worker thread ran";
+  }
+}
+
 TEST(Pipeline, RecordsBreakingTheirRulesAreMalformedNeverHandled) {
   PipelineConfig c;
   Harness h(c);

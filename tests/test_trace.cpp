@@ -80,6 +80,42 @@ INSTANTIATE_TEST_SUITE_P(Transports, TraceConservation,
                                          TraceCase{"ringbuf", "tracepoint", 0, 400000}),
                          case_name);
 
+// Bursts separated by idle gaps longer than the latency bound: the reader sleeps untimed in each
+// gap (idle flag raised) and the first record of the next burst wakes it. Events conserve, and
+// they are read within the latency bound — with a lost wake-up each burst would wait for the
+// reader's 250 ms idle timeout. Once with the hand-off to a worker, once inline.
+class TraceIdleReader : public testing::TestWithParam<bool> {};
+
+TEST_P(TraceIdleReader, WakesOnTheFirstRecordAfterAGap) {
+  RINGSIDE_REQUIRE_BPF();
+  WorkloadSpec spec;
+  spec.kind = WorkloadKind::write;
+  spec.rate = 20000;
+  spec.ops = 6000;  // 6 bursts of 50 ms, 300 ms apart
+  spec.burst_on_ms = 50;
+  spec.burst_off_ms = 300;
+  auto child = WorkloadProcess::spawn(spec, bin("ringside-workload"));
+  const std::string out = temp_dir(std::string("idle-") + (GetParam() ? "inline" : "worker"));
+  std::vector<std::string> args = {bin("ringside"), "trace", "--pid", std::to_string(child.pid()), "--syscalls", "write",
+                                   "--ready-file", out + "/ready", "--out", out, "--max-latency-ms", "10"};
+  if (GetParam()) args.push_back("--inline");
+  Proc tr = spawn(args);
+  ASSERT_TRUE(wait_for_file(out + "/ready", 30s)) << tr.err();
+  child.go();
+  WorkloadResult truth = child.wait();
+  ASSERT_EQ(tr.wait_exit(), 0) << tr.err();
+  const auto r = read_results(out);
+  const auto& ev = r["summary"]["events"];
+  EXPECT_EQ(ev["matched"].get<uint64_t>(), truth.by_syscall.at("write"));
+  EXPECT_EQ(ev["received"].get<uint64_t>(), truth.by_syscall.at("write")) << ev.dump();
+  const auto& e2e = r["summary"]["latency_ns"]["end_to_end"];
+  EXPECT_LT(e2e["p50"].get<uint64_t>(), 30'000'000u) << "p50 " << e2e["p50"] << " max " << e2e["max"];
+  EXPECT_LT(e2e["p99"].get<uint64_t>(), 100'000'000u) << "p99 " << e2e["p99"] << " max " << e2e["max"];
+}
+
+INSTANTIATE_TEST_SUITE_P(Handoff, TraceIdleReader, testing::Values(false, true),
+                         [](const auto& i) { return std::string(i.param ? "inline" : "worker"); });
+
 TEST(TraceInput, BadInputIsOneLineAndExit2) {
   const std::string self = std::to_string(getpid());
   expect_usage_error({"trace", "--pid", "4194000", "--syscalls", "write"}, "no such process: 4194000");

@@ -39,6 +39,8 @@ struct PipelineOptions {
   uint64_t inject_handler_delay_ns = 0;  // testing aid for the gate
   RingLayout rings = RingLayout::shared;  // several programs: one ring, or one each
   uint32_t max_targets = 4096;           // the BPF target set's size (testing aid: small overflows it)
+  uint32_t max_latency_ms = 10;          // batch wake-ups: the reader's wait bound (poll timeout)
+  bool inline_handling = false;          // the consumer handles events itself (no worker threads)
   bool operator==(const PipelineOptions&) const = default;
 };
 

@@ -55,7 +55,7 @@ Pipeline::Pipeline(PipelineConfig config, const SourceFactory& make_source)
     : config_(std::move(config)),
       pool_(config_.pool_size, std::max<uint32_t>(config_.workers, 1),
             sizeof(Event) + config_.format.max_record_bytes()) {
-  if (config_.workers < 1) config_.workers = 1;
+  if (config_.workers < 1 || config_.inline_handling) config_.workers = 1;  // inline: one accumulator, no thread
   if (config_.format.programs().empty()) throw std::invalid_argument("pipeline: no programs in the record format");
   if (pool_.object_bytes() - sizeof(Event) > UINT16_MAX) throw std::invalid_argument("pipeline: records too large");
   slot_drops_ = std::make_unique<SlotDrops[]>(config_.format.programs().size());
@@ -69,7 +69,7 @@ Pipeline::Pipeline(PipelineConfig config, const SourceFactory& make_source)
 Pipeline::~Pipeline() { stop(); }
 
 void Pipeline::start() {
-  for (uint32_t i = 0; i < workers_.size(); ++i) {
+  for (uint32_t i = 0; i < workers_.size() && !config_.inline_handling; ++i) {
     Worker& w = *workers_[i];
     w.thread = std::thread([this, &w, i] { worker_loop(w, i); });
   }
@@ -93,6 +93,7 @@ void Pipeline::consumer_loop() {
   while (source_->drain() > 0) {
   }
   consumer_done_.store(true, std::memory_order_release);
+  if (config_.inline_handling && config_.sink) config_.sink->write(workers_.front()->sink_buf);
   wake_workers(true);
   consumer_cpu_.end();
 }
@@ -145,8 +146,10 @@ void Pipeline::flush_pending() noexcept {
     if (e->t_submit > e->t_read) e->t_read = batch_seen_ns_ = now;
     e->t_parsed = now;
     e->t_enqueued = now;
-    route(e);
+    if (!config_.inline_handling) route(e);
   }
+  // inline: handled here, in the group's order; no queue, so queue_wait is 0
+  if (config_.inline_handling) handle_run(*workers_.front(), pending_.data(), npending_, now, -1);
   npending_ = 0;
 }
 
@@ -223,8 +226,6 @@ void Pipeline::wake_workers(bool all) noexcept {
 void Pipeline::worker_loop(Worker& w, uint32_t index) {
   if (config_.pin) pin_to((index + 1) % static_cast<unsigned>(std::thread::hardware_concurrency()));
   w.cpu.begin();
-  const bool sink = config_.sink != nullptr;
-  const uint64_t delay = config_.inject_handler_delay_ns;
   int idle_spins = 0;
   std::array<Event*, kGroup> run{};
   for (;;) {
@@ -242,30 +243,42 @@ void Pipeline::worker_loop(Worker& w, uint32_t index) {
       w.sleeping.store(false, std::memory_order_relaxed);
       continue;
     }
-    // Handle a run of up to kGroup queued events between two clock reads: the run's start is
-    // every event's dequeue time, its end every event's done time, and handle is the run's
-    // time divided evenly (clock reads would otherwise dominate the per-event cost).
     const uint64_t t_deq = now_ns();
     uint32_t n = 0;
     Event** slot;
     while (n < kGroup && (slot = w.queue.front()) != nullptr) {
-      Event* e = *slot;
+      run[n++] = *slot;
       w.queue.pop();
-      w.acc.account(*e, t_deq);
-      if (sink) write_sink(w, *e);
-      run[n++] = e;
-      if (delay) {  // testing aid: a slower handler, per event
-        const uint64_t until = now_ns() + delay;
-        while (now_ns() < until) cpu_relax();
-      }
     }
-    const uint64_t t_done = now_ns();
-    w.acc.finish_run(run.data(), n, t_deq, t_done);
-    for (uint32_t i = 0; i < n; ++i) pool_.put(index, run[i]);
-    w.handled.store(w.acc.handled(), std::memory_order_relaxed);
+    handle_run(w, run.data(), n, t_deq, static_cast<int>(index));
   }
-  if (sink) config_.sink->write(w.sink_buf);
+  if (config_.sink) config_.sink->write(w.sink_buf);
   w.cpu.end();
+}
+
+// Handles a run of up to kGroup events between two clock reads: the run's start is every event's
+// dequeue time, its end every event's done time, and handle is the run's time divided evenly
+// (clock reads would otherwise dominate the per-event cost).
+void Pipeline::handle_run(Worker& w, Event* const* run, uint32_t n, uint64_t t_deq, int returner) noexcept {
+  const bool sink = config_.sink != nullptr;
+  const uint64_t delay = config_.inject_handler_delay_ns;
+  for (uint32_t i = 0; i < n; ++i) {
+    w.acc.account(*run[i], t_deq);
+    if (sink) write_sink(w, *run[i]);
+    if (delay) {  // testing aid: a slower handler, per event
+      const uint64_t until = now_ns() + delay;
+      while (now_ns() < until) cpu_relax();
+    }
+  }
+  const uint64_t t_done = now_ns();
+  w.acc.finish_run(run, n, t_deq, t_done);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (returner < 0)
+      pool_.put_local(run[i]);
+    else
+      pool_.put(static_cast<std::size_t>(returner), run[i]);
+  }
+  w.handled.store(w.acc.handled(), std::memory_order_relaxed);
 }
 
 void Pipeline::write_sink(Worker& w, const Event& e) noexcept {

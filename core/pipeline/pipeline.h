@@ -26,6 +26,7 @@ namespace ringside {
 
 struct PipelineConfig {
   uint32_t workers = 1;
+  bool inline_handling = false;  // the consumer thread handles events itself; `workers` is ignored
   QueuePolicy queue_policy = QueuePolicy::drop;  // drop: count queue_full; block: wait (the ring absorbs)
   uint32_t pool_size = 65536;
   uint32_t queue_size = 16384;  // per worker
@@ -92,6 +93,9 @@ class Pipeline final : public RecordSink {
   void route(Event* e) noexcept;
   void drop(std::atomic<uint64_t> SlotDrops::*cause, std::size_t slot) noexcept;
   void write_sink(Worker& w, const Event& e) noexcept;
+  // Accounts (and sinks) a run of events taken at t_deq; returns them to the pool through
+  // `returner` (a worker index), or the consumer's own cache when handled inline.
+  void handle_run(Worker& w, Event* const* run, uint32_t n, uint64_t t_deq, int returner) noexcept;
   void worker_loop(Worker& w, uint32_t index);
   void wake_workers(bool all) noexcept;
 

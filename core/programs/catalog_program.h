@@ -55,6 +55,7 @@ class CatalogProgram : public LoadedProgram {
     // .data is mmap'ed: the BPF program sees the new value on its next run
     __atomic_store_n(&skel_->data->rs_sample_every, n < 1 ? 1 : n, __ATOMIC_RELEASE);
   }
+  uint32_t* reader_idle_flag() override { return &skel_->data->rs_reader_idle; }
   uint32_t sample_every() const override { return __atomic_load_n(&skel_->data->rs_sample_every, __ATOMIC_ACQUIRE); }
   std::vector<KindCount> aggregate_counts() const override {
     if (!options_.aggregate) return {};

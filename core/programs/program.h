@@ -72,6 +72,8 @@ class LoadedProgram {
   [[nodiscard]] virtual ProgramCounters counters() const = 0;
   [[nodiscard]] virtual std::vector<ProgRuntime> runtime() const = 0;  // the loaded BPF programs
   virtual void set_sample_every(uint32_t n) = 0;  // in-kernel 1/N sampling, effective at once
+  // The program's mmap'ed "reader is idle" flag (batch wake-ups), or null when it has none.
+  [[nodiscard]] virtual uint32_t* reader_idle_flag() { return nullptr; }
   [[nodiscard]] virtual uint32_t sample_every() const = 0;
   // Aggregate mode: what the program counted, by kind (empty when it streams).
   [[nodiscard]] virtual std::vector<KindCount> aggregate_counts() const = 0;

@@ -60,6 +60,8 @@ json scenario_json(const RunScenario& s) {
             {"duration_s", s.duration_s},
             {"repeat", s.repeat},
             {"workers", s.workers},
+            {"inline", s.workers == 0},
+            {"max_latency_ms", s.max_latency_ms},
             {"queue_policy", to_string(s.queue_policy)},
             {"ring_bytes", s.ring_bytes},
             {"budget_pct", s.budget_pct},

@@ -186,7 +186,8 @@ struct RunScenario {
   uint32_t threads = 1;
   double duration_s = 0;
   uint32_t repeat = 0;
-  uint32_t workers = 1;
+  uint32_t workers = 1;     // 0 when inline
+  uint32_t max_latency_ms = 10;
   QueuePolicy queue_policy = QueuePolicy::drop;
   uint32_t ring_bytes = 0;
   double budget_pct = 1.0;

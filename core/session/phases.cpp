@@ -178,14 +178,17 @@ SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, boo
     c.load.function_symbol = target->symbol;
   }
   c.pipeline.workers = default_workers(o.pipeline.workers);
+  c.pipeline.inline_handling = o.pipeline.inline_handling;
   c.pipeline.queue_policy = o.pipeline.queue_policy;
   c.pipeline.pool_size = o.pipeline.pool_size;
   c.pipeline.queue_size = o.pipeline.queue_size;
   c.pipeline.pin = o.pipeline.pin;
   c.pipeline.sink = std::move(sink);
   c.pipeline.inject_handler_delay_ns = o.pipeline.inject_handler_delay_ns;
-  // batched wake-ups leave a tail below the threshold: a short poll timeout picks it up
-  c.pipeline.poll_timeout_ms = c.load.wakeup.kind == WakeupPolicy::Kind::batch ? 10 : 100;
+  // batched wake-ups leave a tail below the threshold: the poll timeout (the latency bound) picks
+  // it up; with a wake-up per record (or adaptive) the timeout only paces the stop check
+  c.pipeline.poll_timeout_ms =
+      c.load.wakeup.kind == WakeupPolicy::Kind::batch ? static_cast<int>(o.pipeline.max_latency_ms) : 100;
   return c;
 }
 
@@ -209,7 +212,8 @@ RunScenario scenario_of(const RunOptions& o) {
   s.threads = o.threads;
   s.duration_s = o.duration_s;
   s.repeat = o.repeat;
-  s.workers = default_workers(o.pipeline.workers);
+  s.workers = o.pipeline.inline_handling ? 0 : default_workers(o.pipeline.workers);
+  s.max_latency_ms = o.pipeline.max_latency_ms;
   s.queue_policy = o.pipeline.queue_policy;
   s.ring_bytes = o.pipeline.ring_bytes;
   s.budget_pct = o.budget_pct;

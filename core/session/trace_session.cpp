@@ -66,7 +66,9 @@ TraceSession::TraceSession(SessionConfig config) : config_(std::move(config)) {
       throw std::runtime_error("the counting consumer reads one ring buffer");
     counting_ = std::make_unique<CountingConsumer>(rings.front(), config_.pipeline.poll_timeout_ms);
   } else if (config_.consumer == Consumer::pipeline) {
-    SourceConfig sc{config_.load.transport, config_.load.wakeup, rings, config_.load.ring_bytes};
+    SourceConfig sc{config_.load.transport, config_.load.wakeup, rings, config_.load.ring_bytes, {}};
+    for (const auto& p : programs_) sc.idle_flags.push_back(p->reader_idle_flag());
+    if (std::find(sc.idle_flags.begin(), sc.idle_flags.end(), nullptr) != sc.idle_flags.end()) sc.idle_flags.clear();
     pipeline_ = std::make_unique<Pipeline>(config_.pipeline, [&](RecordSink& sink) { return make_source(sc, sink); });
   }
 }

@@ -6,6 +6,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -20,6 +21,10 @@ namespace ringside {
 namespace {
 
 constexpr int kCaughtUp = 256;  // a pass shorter than this means we caught up: wait again
+// Batch wake-ups with idle flags: after this many empty polls the reader raises the flags and
+// sleeps this long (the next record wakes it; the timeout only bounds a record that raced it).
+constexpr int kEmptyPollsBeforeIdle = 1;
+constexpr int kIdleWaitMs = 250;
 
 // One ring's mappings.
 class MappedRing {
@@ -65,8 +70,8 @@ class MappedRing {
 
 class RingbufSource final : public EventSource {
  public:
-  RingbufSource(const std::vector<int>& fds, RecordSink& sink, bool drain_to_empty)
-      : sink_(sink), drain_to_empty_(drain_to_empty) {
+  RingbufSource(const std::vector<int>& fds, RecordSink& sink, bool drain_to_empty, std::vector<uint32_t*> idle_flags)
+      : sink_(sink), drain_to_empty_(drain_to_empty), idle_flags_(std::move(idle_flags)) {
     for (int fd : fds) {
       maps_.push_back(std::make_unique<MappedRing>(fd));
       readers_.emplace_back(maps_.back()->view());
@@ -78,7 +83,14 @@ class RingbufSource final : public EventSource {
   }
 
   int poll(int timeout_ms) override {
-    const int n = epoll_.wait(timeout_ms);
+    int wait_ms = timeout_ms;
+    if (!idle_flags_.empty() && empty_polls_ >= kEmptyPollsBeforeIdle) {
+      // raise the flags first (a full barrier), then look: a record committed before the look is
+      // seen here, one committed after it sees the flag and wakes us
+      for (uint32_t* f : idle_flags_) __atomic_store_n(f, 1u, __ATOMIC_SEQ_CST);
+      if (!any_pending()) wait_ms = timeout_ms < 0 ? -1 : std::max(timeout_ms, kIdleWaitMs);
+    }
+    const int n = epoll_.wait(wait_ms);
     if (n < 0) return n;
     // batched wake-ups leave records pending without an epoll event: always read every ring
     int total = 0;
@@ -93,6 +105,15 @@ class RingbufSource final : public EventSource {
         again = again || got >= kCaughtUp || (drain_to_empty_ && got > 0 && r.pending());
       }
     } while (again);
+    if (!idle_flags_.empty()) {
+      if (total > 0) {
+        if (empty_polls_ >= kEmptyPollsBeforeIdle)
+          for (uint32_t* f : idle_flags_) __atomic_store_n(f, 0u, __ATOMIC_RELAXED);
+        empty_polls_ = 0;
+      } else {
+        ++empty_polls_;
+      }
+    }
     return total;
   }
 
@@ -106,17 +127,26 @@ class RingbufSource final : public EventSource {
   const char* name() const override { return "ringbuf"; }
 
  private:
+  bool any_pending() const noexcept {
+    for (const RingReader& r : readers_)
+      if (r.pending()) return true;
+    return false;
+  }
   RecordSink& sink_;
   const bool drain_to_empty_;
   std::vector<std::unique_ptr<MappedRing>> maps_;
   std::vector<RingReader> readers_;
   EpollSet epoll_;
+  std::vector<uint32_t*> idle_flags_;
+  int empty_polls_ = 0;
 };
 
 }  // namespace
 
 std::unique_ptr<EventSource> make_ringbuf_source(const SourceConfig& c, RecordSink& sink) {
-  return std::make_unique<RingbufSource>(c.map_fds, sink, c.wakeup.kind != WakeupPolicy::Kind::batch);
+  const bool batch = c.wakeup.kind == WakeupPolicy::Kind::batch;
+  return std::make_unique<RingbufSource>(c.map_fds, sink, !batch,
+                                         batch ? c.idle_flags : std::vector<uint32_t*>{});
 }
 
 }  // namespace ringside

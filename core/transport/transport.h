@@ -15,6 +15,9 @@ struct SourceConfig {
   WakeupPolicy wakeup;
   std::vector<int> map_fds;  // BPF_MAP_TYPE_RINGBUF or PERF_EVENT_ARRAY maps, all of `transport`
   uint32_t perf_bytes = 8u << 20;  // perf buffer: data pages per CPU from this total over all CPUs
+  // Ring buffer, batch wake-ups: every producing program's "reader is idle" flag. When every
+  // program has one, an empty reader sleeps until the next record instead of polling.
+  std::vector<uint32_t*> idle_flags;
 };
 
 // Throws std::runtime_error("failed to map ring buffer ...: <errno text>").
