@@ -10,22 +10,21 @@
 #include <vector>
 
 namespace ringside {
-namespace {
-
-std::string find_script() {
+std::string find_report_script(std::string_view name) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (const fs::path& p : {exe.parent_path().parent_path() / "reports/ringside_report.py",
-                            fs::path(RINGSIDE_SOURCE_DIR) / "reports/ringside_report.py"})
-    if (fs::exists(p, ec)) return p.string();
+  const fs::path prefix = fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path();
+  // the installed layout comes first so an installed ringside never runs a stale checkout's script
+  for (const fs::path& dir : {prefix / "share/ringside/reports", prefix / "reports",
+                              fs::path(RINGSIDE_SOURCE_DIR) / "reports"}) {
+    const fs::path p = dir / name;
+    if (fs::is_regular_file(p, ec)) return p.string();
+  }
   return "";
 }
 
-}  // namespace
-
 bool render_report(const std::string& results_dir) {
-  const std::string script = find_script();
+  const std::string script = find_report_script("ringside_report.py");
   const char* python = "/usr/bin/python3";
   if (script.empty() || access(python, X_OK) != 0) {
     fmt::print(stderr, "ringside: report skipped ({}); results.json is written\n",
