@@ -14,10 +14,13 @@ namespace ringside {
 std::string find_report_script(std::string_view name) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  const fs::path rel = fs::path("reports") / name;
-  for (const fs::path& p : {exe.parent_path().parent_path() / rel, fs::path(RINGSIDE_SOURCE_DIR) / rel})
-    if (fs::exists(p, ec)) return p.string();
+  const fs::path prefix = fs::read_symlink("/proc/self/exe", ec).parent_path().parent_path();
+  // the installed layout comes first so an installed ringside never runs a stale checkout's script
+  for (const fs::path& dir : {prefix / "share/ringside/reports", prefix / "reports",
+                              fs::path(RINGSIDE_SOURCE_DIR) / "reports"}) {
+    const fs::path p = dir / name;
+    if (fs::is_regular_file(p, ec)) return p.string();
+  }
   return "";
 }
 
