@@ -36,20 +36,20 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return root.exit(e);
   } catch (const CLI::ParseError& e) {
-    fmt::print(stderr, "ringside: {}\n", e.what());
+    fmt::print(stderr, "ringside: {}\n", one_line(e.what()));
     return kExitUsage;
   } catch (const std::exception& e) {  // a flag's value rejected by its parser
-    fmt::print(stderr, "ringside: {}\n", e.what());
+    fmt::print(stderr, "ringside: {}\n", one_line(e.what()));
     return kExitUsage;
   }
   try {
     for (auto& s : subs)
       if (s.app && s.app->parsed()) return s.run();
   } catch (const UsageError& e) {
-    fmt::print(stderr, "ringside: {}\n", e.what());
+    fmt::print(stderr, "ringside: {}\n", one_line(e.what()));
     return kExitUsage;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "ringside: {}\n", e.what());
+    fmt::print(stderr, "ringside: {}\n", one_line(e.what()));
     return kExitUsage;
   }
   return kExitUsage;
