@@ -39,11 +39,35 @@ def test_subcommands():
     assert complete("s") == ["sweep"]
 
 
-@pytest.mark.parametrize("sub", ["probe", "trace", "run", "sweep", "measure", "gate"])
-def test_every_flag_of_every_subcommand(sub):
+COMMANDS = [("probe",), ("trace",), ("run",), ("sweep",), ("measure",), ("gate",), ("history",),
+            ("history", "add"), ("history", "show"), ("history", "detect"), ("history", "export")]
+
+
+def test_commands_list_every_subcommand():
+    """COMMANDS (what the flag test walks) is every command the built ringside has, two deep."""
     clihelp.require_build()
-    want = {f for f in clihelp.help_of(clihelp.exe(), sub).flags if f.startswith("--")}
-    assert set(complete(sub, "--")) == want
+    root = clihelp.help_of(clihelp.exe())
+    have = set()
+    for sub in root.subcommands:
+        have.add((sub,))
+        have.update((sub, s) for s in clihelp.help_of(clihelp.exe(), sub).subcommands)
+    assert have == set(COMMANDS)
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_every_flag_of_every_subcommand(path):
+    clihelp.require_build()
+    want = {f for f in clihelp.help_of(clihelp.exe(), *path).flags if f.startswith("--")}
+    assert want, f"no flags parsed from `ringside {' '.join(path)} --help`"
+    assert set(complete(*path, "--")) == want
+
+
+def test_nested_subcommands():
+    assert complete("history", "") == clihelp.help_of(clihelp.exe(), "history").subcommands
+    assert complete("history", "de") == ["detect"]
+    assert complete("history", "--db", "h.sqlite", "sh") == ["show"]
+    assert "--min-shift" in complete("history", "detect", "--")
+    assert "--min-shift" not in complete("history", "show", "--")  # a sibling's flag
 
 
 def test_prefix_and_flags_after_other_words():
@@ -57,6 +81,8 @@ def test_values_listed_in_help():
     assert complete("run", "--hook", "t") == ["tracepoint"]
     assert "write" in complete("run", "--workload", "")
     assert complete("run", "--out", "") == [], "free values fall back to file names (-o default)"
+    # "{pid}" in --rodata's help is a placeholder in the value, not a list of choices
+    assert complete("run", "--rodata", "") == []
 
 
 def test_workload_binary():
