@@ -219,8 +219,9 @@ void through_ring(Run& run, const std::vector<RecordIn>& records, uint8_t start)
   for (const RecordIn& r : records) {
     const unsigned long step = (r.bytes.size() + BPF_RINGBUF_HDR_SZ + 7) & ~7ul;
     if (ring.producer + step - ring.consumer > kRingBytes) break;  // the kernel never overfills
-    const uint32_t len = static_cast<uint32_t>(r.bytes.size()) | (r.busy ? BPF_RINGBUF_BUSY_BIT : 0) |
-                         (r.discarded ? BPF_RINGBUF_DISCARD_BIT : 0);
+    const uint32_t len = static_cast<uint32_t>(r.bytes.size()) |
+                         (r.busy ? static_cast<uint32_t>(BPF_RINGBUF_BUSY_BIT) : 0u) |
+                         (r.discarded ? static_cast<uint32_t>(BPF_RINGBUF_DISCARD_BIT) : 0u);
     const uint32_t pg_off = 0;
     ring.put(ring.producer, &len, 4);
     ring.put(ring.producer + 4, &pg_off, 4);
