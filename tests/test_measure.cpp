@@ -102,8 +102,8 @@ struct Outcome {
 class MeasureCli : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (access(kRingside.c_str(), X_OK) != 0) GTEST_SKIP() << "ringside not built at " << kRingside;
-    if (geteuid() != 0) GTEST_SKIP() << "measure needs root (CAP_SYS_ADMIN for bpf stats)";
+    if (access(kRingside.c_str(), X_OK) != 0) GTEST_SKIP() << "not built: " << kRingside;
+    if (geteuid() != 0) GTEST_SKIP() << "not root: measure needs CAP_SYS_ADMIN for BPF stats";
     dir_ = fs::temp_directory_path() / ("ringside-measure-test-" + std::to_string(getpid()) + "-" +
                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
@@ -173,7 +173,7 @@ TEST(Rate, ParsesMaxPlainAndSuffixed) {
 
 TEST(BpfProgStats, AttributesCountsAndTimesAProgramWeLoaded) {
   test_agent::LoadedProgram prog = test_agent::load_socket_filter();
-  if (prog.fd < 0) GTEST_SKIP() << "cannot load a bpf program here: " << prog.error;
+  if (prog.fd < 0) GTEST_SKIP() << "BPF unavailable: cannot load a socket filter: " << prog.error;
   const auto ids = list_prog_ids();
   ASSERT_NE(std::find(ids.begin(), ids.end(), prog.id), ids.end());
   EXPECT_TRUE(prog_ids_owned_by({getpid()}).count(prog.id));
@@ -254,7 +254,7 @@ TEST_F(MeasureCli, SigtermToRingsideStopsTheAgentFirst) {
 
 TEST_F(MeasureCli, RealBpfAgentIsAttributedAndCosted) {
   test_agent::LoadedProgram probe = test_agent::load_socket_filter();
-  if (probe.fd < 0) GTEST_SKIP() << "cannot load a bpf program here: " << probe.error;
+  if (probe.fd < 0) GTEST_SKIP() << "BPF unavailable: cannot load a socket filter: " << probe.error;
   close(probe.fd);
   const std::string self = fs::read_symlink("/proc/self/exe").string();
   const Outcome o = measure(std::string(test_agent::kEnvVar) + "=raw_tp " + self);

@@ -32,9 +32,14 @@ TEST_P(RunKinds, TracedRunsConserveAgainstGroundTruth) {
   auto r = run_ok({"--workload", kind, "--rate", rate, "--duration", "0.6", "--repeat", "1", "--phases", "baseline,traced"},
                   kind);
   ASSERT_EQ(r["runs"].size(), 2u) << r["runs"].dump();
+  int traced = 0;
   for (const auto& run : r["runs"]) {
     if (run["phase"] != "traced") continue;
+    ++traced;
     const auto& ev = run["events"];
+    // both sides present, or the per-syscall comparison below would compare nothing
+    ASSERT_TRUE(ev.contains("by_syscall")) << ev.dump();
+    ASSERT_TRUE(run["workload"].contains("by_syscall")) << run["workload"].dump();
     uint64_t truth = 0;
     for (const auto& [name, n] : run["workload"]["by_syscall"].items()) {
       truth += n.get<uint64_t>();
@@ -49,6 +54,7 @@ TEST_P(RunKinds, TracedRunsConserveAgainstGroundTruth) {
     EXPECT_EQ(sum_drops(ev["dropped"]), 0u) << "paced run must not drop: " << ev.dump();
     EXPECT_TRUE(ev["conserved"].get<bool>());
   }
+  EXPECT_EQ(traced, 1) << "one traced run to compare: " << r["runs"].dump();
 }
 
 INSTANTIATE_TEST_SUITE_P(Workloads, RunKinds, testing::Values("write", "openat", "getppid", "exec", "connect", "mixed"));

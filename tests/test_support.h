@@ -128,7 +128,7 @@ inline void expect_usage_error(const std::vector<std::string>& args, const std::
     try {                                                                                       \
       ::ringside::require_bpf(probe_, ::ringside::Transport::ringbuf);                                               \
     } catch (const std::exception& e) {                                                         \
-      GTEST_SKIP() << "BPF unavailable here: " << e.what();                                     \
+      GTEST_SKIP() << "BPF unavailable: " << e.what();                                           \
     }                                                                                           \
   } while (0)
 

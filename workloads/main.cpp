@@ -22,7 +22,8 @@ using ringside::workload_detail::writev_all;
 constexpr int kExitUsage = 2;
 constexpr int kExitNoGo = 3;
 
-int fail(std::string message, int code) {
+int fail(std::string_view what, int code) {
+  std::string message = ringside::one_line(what);  // one line, whatever the flag's text held
   if (!message.empty()) message[0] = char(std::tolower(static_cast<unsigned char>(message[0])));
   writev_all(STDERR_FILENO, fmt::format("ringside-workload: {}\n", message));
   return code;

@@ -20,5 +20,6 @@ Subcommand register_run(CLI::App& root);
 Subcommand register_sweep(CLI::App& root);
 Subcommand register_measure(CLI::App& root);
 Subcommand register_gate(CLI::App& root);
+Subcommand register_history(CLI::App& root);
 
 }  // namespace ringside

@@ -27,7 +27,6 @@ std::string num(uint64_t v) { return fmt::format("{}", v); }
 std::string boolean(bool v) { return v ? "true" : "false"; }
 
 constexpr uint64_t kU32 = std::numeric_limits<uint32_t>::max();
-constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // A power of two in 4096..1 GiB: ring buffers must be page-sized powers of two.
 Parsed<uint64_t> ring_size(std::string_view t) {

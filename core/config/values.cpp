@@ -69,9 +69,10 @@ Parsed<Rate> parse_rate(std::string_view text) {
 std::string to_string(Rate rate) {
   const double r = rate.per_sec;
   if (r <= 0) return "max";
-  if (r >= 1e6 && std::fmod(r, 1e6) == 0.0) return fmt::format("{:g}M", r / 1e6);
-  if (r >= 1e3 && std::fmod(r, 1e3) == 0.0) return fmt::format("{:g}k", r / 1e3);
-  return fmt::format("{:g}", r);
+  // "{}" is the shortest text that reads back exactly; "{:g}" kept 6 digits (1234567 → 1.23457e+06)
+  if (r >= 1e6 && std::fmod(r, 1e6) == 0.0) return fmt::format("{}M", r / 1e6);
+  if (r >= 1e3 && std::fmod(r, 1e3) == 0.0) return fmt::format("{}k", r / 1e3);
+  return fmt::format("{}", r);
 }
 
 }  // namespace ringside

@@ -6,8 +6,14 @@
 #include <cmath>
 #include <vector>
 
+#include "usage_error.h"
+
 namespace ringside::gate {
 namespace {
+
+// Metric names come from the files' keys and benchmark names: a newline or control byte in one
+// would add rows to the table and Markdown and make the JUnit XML ill-formed.
+std::string shown(std::string_view name) { return one_line(name); }
 
 std::string format_value(double v) {
   if (std::isnan(v)) return "n/a";
@@ -46,7 +52,7 @@ std::vector<Row> rows_of(const GateReport& report) {
   std::vector<Row> rows;
   rows.push_back({{"metric", "baseline", "current", "change", "p_holm", "95% CI", "verdict"}});
   for (const MetricVerdict& v : report.result.metrics)
-    rows.push_back({{v.baseline.name, format_value(v.baseline_median), format_value(v.current_median),
+    rows.push_back({{shown(v.baseline.name), format_value(v.baseline_median), format_value(v.current_median),
                      format_change(v), format_p(v), format_ci(v), std::string(to_string(v.verdict))}});
   return rows;
 }
@@ -105,8 +111,8 @@ std::string render_table(const GateReport& report) {
   }
   for (const MetricVerdict& v : report.result.metrics)
     if (v.verdict != Verdict::pass || v.noisy)
-      out += fmt::format("  {} {}: {}\n", v.noisy ? "noisy" : to_string(v.verdict), v.baseline.name, v.reason);
-  for (const std::string& note : report.result.notes) out += fmt::format("  note: {}\n", note);
+      out += fmt::format("  {} {}: {}\n", v.noisy ? "noisy" : to_string(v.verdict), shown(v.baseline.name), v.reason);
+  for (const std::string& note : report.result.notes) out += fmt::format("  note: {}\n", shown(note));
   out += summary_line(report) + "\n";
   return out;
 }
@@ -125,9 +131,9 @@ std::string render_markdown(const GateReport& report) {
   out += "\n";
   for (const MetricVerdict& v : report.result.metrics)
     if (v.verdict != Verdict::pass || v.noisy)
-      out += fmt::format("- **{}** `{}`: {}\n", v.noisy ? "noisy" : to_string(v.verdict), v.baseline.name,
+      out += fmt::format("- **{}** `{}`: {}\n", v.noisy ? "noisy" : to_string(v.verdict), shown(v.baseline.name),
                          md_escape(v.reason));
-  for (const std::string& note : report.result.notes) out += fmt::format("- note: {}\n", md_escape(note));
+  for (const std::string& note : report.result.notes) out += fmt::format("- note: {}\n", md_escape(shown(note)));
   out += fmt::format("\n{}\n\n", summary_line(report));
   out += "Method: two-sided Mann–Whitney U per metric over per-repetition values (exact for ≤ 20 "
          "repetitions a side, else normal approximation, marked ~), Holm-adjusted across the "
@@ -149,7 +155,7 @@ std::string render_junit(const GateReport& report) {
         "baseline median {} ({} reps), current median {} ({} reps), change {}, p {:.2g} (holm {}), 95% CI {}: {}",
         format_value(v.baseline_median), v.baseline.values.size(), format_value(v.current_median),
         v.current.values.size(), format_change(v), v.p_value, format_p(v), format_ci(v), v.reason));
-    out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\"", suite, xml_escape(v.baseline.name));
+    out += fmt::format("    <testcase classname=\"{}\" name=\"{}\" time=\"0\"", suite, xml_escape(shown(v.baseline.name)));
     if (v.verdict == Verdict::regression)
       out += fmt::format(">\n      <failure type=\"regression\" message=\"{}\">{}</failure>\n    </testcase>\n",
                          xml_escape(v.reason), detail);

@@ -282,16 +282,7 @@ void Pipeline::handle_run(Worker& w, Event* const* run, uint32_t n, uint64_t t_d
 }
 
 void Pipeline::write_sink(Worker& w, const Event& e) noexcept {
-  const ProgramFormat& p = config_.format.programs()[e.slot];
-  auto out = std::back_inserter(w.sink_buf);
-  fmt::format_to(out, "{{\"program\":\"{}\",\"size\":{},", p.name, e.size);
-  if (p.has_header)
-    fmt::format_to(out, "\"tgid\":{},\"kind\":{},\"t_hook\":{},", e.tgid, e.kind, e.t_hook);
-  if (p.to_json) {
-    p.to_json(e.record(), e.copied, w.sink_buf);
-    w.sink_buf += ',';
-  }
-  fmt::format_to(out, "\"t_submit\":{},\"t_read\":{},\"t_parsed\":{}}}\n", e.t_submit, e.t_read, e.t_parsed);
+  append_sink_line(config_.format.programs()[e.slot], e, w.sink_buf);
   if (w.sink_buf.size() >= kSinkFlushBytes) config_.sink->write(w.sink_buf);
 }
 

@@ -1,6 +1,7 @@
 #include "sink_writer.h"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,7 +9,22 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "event.h"
+#include "record_format.h"
+
 namespace ringside {
+
+void append_sink_line(const ProgramFormat& p, const Event& e, std::string& line) {
+  auto out = std::back_inserter(line);
+  fmt::format_to(out, "{{\"program\":\"{}\",\"size\":{},", p.name, e.size);
+  if (p.has_header)
+    fmt::format_to(out, "\"tgid\":{},\"kind\":{},\"t_hook\":{},", e.tgid, e.kind, e.t_hook);
+  if (p.to_json) {
+    p.to_json(e.record(), e.copied, line);
+    line += ',';
+  }
+  fmt::format_to(out, "\"t_submit\":{},\"t_read\":{},\"t_parsed\":{}}}\n", e.t_submit, e.t_read, e.t_parsed);
+}
 
 SinkWriter::SinkWriter(const std::string& path) : path_(path) {
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);

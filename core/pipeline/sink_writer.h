@@ -11,6 +11,13 @@
 
 namespace ringside {
 
+struct Event;
+struct ProgramFormat;
+
+// Appends one handled event as its sink line: {"program":…,"size":…, the header's fields, the
+// program's own fields (ProgramFormat::to_json), "t_submit":…,"t_read":…,"t_parsed":…}\n.
+void append_sink_line(const ProgramFormat& program, const Event& e, std::string& out);
+
 class SinkWriter {
  public:
   // Opens (creates, truncates) `path`, mode 0600: events carry arguments and pointers.

@@ -58,7 +58,7 @@ void to_json(const uint8_t* record, uint32_t size, std::string& out) {
   if (size < sizeof(rs_alloc_event)) return;
   rs_alloc_event e;
   std::memcpy(&e, record, sizeof(e));
-  fmt::format_to(std::back_inserter(out), "\"function\":\"{}\",\"size\":{},\"ptr\":{},\"old_ptr\":{}",
+  fmt::format_to(std::back_inserter(out), "\"function\":\"{}\",\"alloc_size\":{},\"ptr\":{},\"old_ptr\":{}",
                  e.h.kind < RS_ALLOC_KINDS ? kNames[e.h.kind] : "?", e.size, e.ptr, e.old_ptr);
 }
 

@@ -140,6 +140,8 @@ GateInput parse_results(const json& doc, const std::string& path) {
   for (const char* key : {"workload", "rate", "threads", "transport", "workers", "wakeup"})
     if (scenario.is_object() && scenario.contains(key)) in.scenario[key] = scenario.at(key);
   in.metrics = table.take();
+  // as for benchmark JSON: a file with nothing to compare must not become a baseline
+  if (in.metrics.empty()) throw UsageError(fmt::format("{}: no metrics in its traced runs", path));
   in.default_metrics = {"latency.end_to_end.p50", "latency.end_to_end.p99", "cpu.ns_per_event",
                         "workload.ops_per_sec",   "slowdown_pct",           "drops.total"};
   return in;
