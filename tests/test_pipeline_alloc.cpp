@@ -65,6 +65,6 @@ TEST(PipelineAllocations, NoneWhileMillionsOfEventsFlow) {
   child.wait();
   session.stop();
   const uint64_t events = handled_after - handled_before;
-  if (events < 1'000'000) GTEST_SKIP() << "machine too loaded: only " << events << " events in the window (need 1M)";
+  if (events < 1'000'000) GTEST_SKIP() << "load: machine too busy, only " << events << " events in the window (need 1M)";
   EXPECT_EQ(allocs_after - allocs_before, 0u) << "allocations during " << events << " events";
 }

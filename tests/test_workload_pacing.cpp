@@ -49,7 +49,7 @@ void expect_paced(const WorkloadSpec& spec, double expected_rate) {
     if (std::abs(r.ops_per_sec - expected_rate) <= expected_rate * 0.01) return;
     stalls += fmt::format(" {:.1f} ms/{} slots", double(r.worst_lag_ns) / 1e6, r.missed_ops);
   }
-  GTEST_SKIP() << "slots accounted, but stalls cost every attempt over 1 % (worst lag/missed:" << stalls << ")";
+  GTEST_SKIP() << "load: slots accounted, but stalls cost every attempt over 1 % (worst lag/missed:" << stalls << ")";
 }
 
 TEST(WorkloadPacing, OpenLoopGetppid2000PerSecond) { expect_paced(make("getppid", 2000, 1, 2.0), 2000); }
