@@ -1,6 +1,7 @@
 #include "privileges.h"
 
 #include <bpf/bpf.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/capability.h>
 #include <sys/prctl.h>
@@ -80,6 +81,21 @@ std::string drop_capabilities(KeepCaps keep, int probe_map_fd) {
                                effective_capabilities(), before,
                                keep_bpf ? "; CAP_BPF kept: this kernel refuses bpf() map access without it" : "");
   return dropped_text();
+}
+
+int access_without_dac_override(int dirfd, int mode) {
+  __user_cap_header_struct hdr{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct saved[2]{};
+  const auto check = [&] { return ::faccessat(dirfd, ".", mode, AT_EACCESS) == 0 ? 0 : errno; };
+  if (syscall(SYS_capget, &hdr, saved) != 0) return check();
+  constexpr __u32 kOverride = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) | (1u << CAP_FOWNER);
+  if ((saved[0].effective & kOverride) == 0) return check();
+  __user_cap_data_struct lowered[2] = {saved[0], saved[1]};
+  lowered[0].effective &= ~kOverride;
+  if (syscall(SYS_capset, &hdr, lowered) != 0) return check();
+  const int err = check();
+  syscall(SYS_capset, &hdr, saved);
+  return err;
 }
 
 const std::string& capabilities_dropped() { return dropped_text(); }

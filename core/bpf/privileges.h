@@ -22,6 +22,12 @@ std::string drop_capabilities(KeepCaps keep, int probe_map_fd = -1);
 // What drop_capabilities() did in this process ("" before it ran).
 const std::string& capabilities_dropped();
 
+// faccessat(dirfd, ".", mode, AT_EACCESS) as this process will answer once drop_capabilities()
+// ran: with CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH and CAP_FOWNER lowered from this thread's
+// effective set for the check (and raised again after it; they stay permitted). 0, or the errno.
+// A directory root may write only through CAP_DAC_OVERRIDE fails here, before any work is done.
+int access_without_dac_override(int dirfd, int mode);
+
 // CapEff of every thread of this process, as "tid:hex" words (for tests and results).
 std::string thread_capabilities();
 

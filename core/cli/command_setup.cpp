@@ -10,7 +10,7 @@ namespace ringside {
 
 Prepared prepare_bpf_command(RunOptions& o, std::optional<KeepCaps> drop) {
   Prepared p;
-  p.out = std::make_unique<OutputDir>(o.out);
+  p.out = std::make_unique<OutputDir>(o.out, /*for_dropped_capabilities=*/true);  // run, sweep, trace drop them
   ensure_kernel_filesystems();
   p.probe = probe_host();
   o.pipeline.transport = require_bpf(p.probe, o.pipeline.transport);

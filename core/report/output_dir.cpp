@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "privileges.h"
 #include "usage_error.h"
 
 namespace ringside {
@@ -38,7 +39,7 @@ bool write_all(int fd, const char* data, std::size_t size) {
 
 }  // namespace
 
-OutputDir::OutputDir(std::string path) : path_(std::move(path)) {
+OutputDir::OutputDir(std::string path, bool for_dropped_capabilities) : path_(std::move(path)) {
   std::error_code ec;
   std::filesystem::create_directories(path_, ec);
   if (ec) throw UsageError(fmt::format("cannot create --out {}: {}", path_, ec.message()));
@@ -49,6 +50,15 @@ OutputDir::OutputDir(std::string path) : path_(std::move(path)) {
     ::close(fd_);
     fd_ = -1;
     throw UsageError(fmt::format("cannot write to --out {}: {}", path_, reason(err)));
+  }
+  // Writable only through CAP_DAC_OVERRIDE (another user's 0700 directory, as root): the results
+  // would be lost at the end, after the capabilities are gone. Say so now.
+  if (const int err = for_dropped_capabilities ? access_without_dac_override(fd_, W_OK | X_OK) : 0) {
+    ::close(fd_);
+    fd_ = -1;
+    throw UsageError(fmt::format("cannot write to --out {}: {} without CAP_DAC_OVERRIDE, which ringside drops before "
+                                 "it writes results (use a directory this user owns)",
+                                 path_, reason(err)));
   }
 }
 

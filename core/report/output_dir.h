@@ -11,7 +11,9 @@ class OutputDir {
  public:
   // Creates `path` (and parents) and opens it; throws UsageError ("cannot create --out D: ...",
   // "cannot write to --out D: ...") so a long run fails before it starts, not at the end.
-  explicit OutputDir(std::string path);
+  // `for_dropped_capabilities`: the command drops its capabilities before it writes (run, sweep,
+  // trace), so the directory must be writable without CAP_DAC_OVERRIDE too.
+  explicit OutputDir(std::string path, bool for_dropped_capabilities = false);
   ~OutputDir();
   OutputDir(const OutputDir&) = delete;
   OutputDir& operator=(const OutputDir&) = delete;
