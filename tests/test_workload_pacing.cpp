@@ -13,7 +13,7 @@
 namespace ringside {
 namespace {
 
-constexpr uint64_t kCatchUpLimitNs = 1'000'000;
+constexpr uint64_t kCatchUpLimitNs = 2'000'000;
 
 WorkloadResult run(const WorkloadSpec& spec) {
   return run_workload(spec, [] {});
