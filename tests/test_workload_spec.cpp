@@ -149,7 +149,7 @@ TEST(OpenLoopSchedule, SlotsThreadsBatchesAndBursts) {
   EXPECT_EQ(one.due_ns(0), 0);
   EXPECT_EQ(one.due_ns(7), 7'000'000);
   EXPECT_EQ(one.batch(), 1u);
-  EXPECT_EQ(one.catch_up_limit_ns(), 1'000'000);
+  EXPECT_EQ(one.catch_up_limit_ns(), 2'000'000);  // the floor: 2 ms
   const OpenLoopSchedule second_of_two(1000, 2, 1, 0, 0);  // every 2 ms, phase 1 ms
   EXPECT_EQ(second_of_two.due_ns(0), 1'000'000);
   EXPECT_EQ(second_of_two.due_ns(3), 7'000'000);
