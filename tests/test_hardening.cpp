@@ -244,7 +244,7 @@ TEST(HardeningKill, SigkillLeavesNoWorkloadAndNoPrograms) {
   const auto before = ringside_prog_ids();
   const std::string out = temp_dir("sigkill");
   Proc p = spawn({bin("ringside"), "run", "--no-report", "--workload", "write", "--rate", "10k", "--duration", "2",
-                  "--repeat", "1", "--phases", "traced", "--out", out});
+                  "--repeat", "1", "--phases", "traced", "--out", out, "--workers", "1"});
   ASSERT_TRUE(wait_for_stderr(p, "traced", 30s)) << p.err();
   // the traced phase is attached once its programs are visible
   std::set<uint32_t> ours;
@@ -277,9 +277,9 @@ TEST(HardeningPrivileges, TraceThreadsHoldNoCapabilities) {
   Proc target = spawn({"/bin/sleep", "30"});
   const std::string out = temp_dir("caps-trace");
   Proc tr = spawn({bin("ringside"), "trace", "--pid", std::to_string(target.pid), "--syscalls", "write",
-                   "--duration", "20", "--ready-file", out + "/ready", "--out", out});
+                   "--duration", "20", "--ready-file", out + "/ready", "--out", out, "--workers", "1"});
   ASSERT_TRUE(wait_for_file(out + "/ready", 30s)) << tr.err();
-  // the consumer and its worker(s) start just after the ready file: wait for them
+  // (one worker: inline, the default, has no worker thread to check) the consumer and its worker start just after the ready file: wait for them
   std::map<std::string, uint64_t> caps;
   for (int i = 0; i < 200; ++i) {
     caps = task_caps(tr.pid);
@@ -300,7 +300,7 @@ TEST(HardeningPrivileges, RunThreadsHoldOnlyBpfPerfmonSysAdmin) {
   constexpr uint64_t kKept = (1ULL << 21) | (1ULL << 38) | (1ULL << 39);  // CAP_SYS_ADMIN, CAP_PERFMON, CAP_BPF
   const std::string out = temp_dir("caps-run");
   Proc p = spawn({bin("ringside"), "run", "--no-report", "--workload", "write", "--rate", "10k", "--duration", "1.5",
-                  "--repeat", "1", "--phases", "traced", "--out", out});
+                  "--repeat", "1", "--phases", "traced", "--out", out, "--workers", "1"});
   ASSERT_TRUE(wait_for_stderr(p, "traced", 30s)) << p.err();
   std::map<std::string, uint64_t> caps;
   for (int i = 0; i < 300; ++i) {  // the traced phase's consumer and workers
@@ -378,7 +378,7 @@ TEST(HardeningFaults, TinyRingDropsInTheKernelAndConserves) {
 
 TEST(HardeningFaults, TinyPoolIsExhaustedAndConserves) {
   RINGSIDE_REQUIRE_BPF();
-  const RunOutcome o = max_rate_traced({"--pool-size", "16"}, "tiny-pool");
+  const RunOutcome o = max_rate_traced({"--pool-size", "16", "--workers", "1"}, "tiny-pool");  // inline returns each group at once
   ASSERT_EQ(o.code, 0) << o.err;
   const auto& ev = o.results["summary"]["events"];
   EXPECT_GT(u64(ev["dropped"], "pool_exhausted"), 0u) << ev.dump();

@@ -29,7 +29,7 @@ struct PipelineOptions {
   Transport transport = Transport::ringbuf;
   WakeupPolicy wakeup;  // batch:2048 (128 KiB of 64-byte records per wake-up)
   Hook hook = Hook::raw_tp;
-  uint32_t workers = 0;  // 0 = auto from online CPUs
+  uint32_t workers = 0;  // 0 = inline (the consumer handles events); N = hand off to N workers
   QueuePolicy queue_policy = QueuePolicy::drop;
   uint32_t pool_size = 65536;
   uint32_t queue_size = 16384;

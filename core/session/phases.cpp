@@ -93,10 +93,9 @@ PhaseComparison compare(const std::vector<double>& base, const std::vector<doubl
 
 }  // namespace
 
-uint32_t default_workers(uint32_t workers) {
-  if (workers > 0) return workers;
-  return static_cast<uint32_t>(std::clamp(online_cpus() - 1, 1, 8));
-}
+// 0 workers (the default) = inline: the consumer handles each event itself. Measured on 2 CPUs
+// (bench/harness_cost.sh), the hand-off to a worker costs more than it spreads at every rate.
+bool handles_inline(const PipelineOptions& p) { return p.inline_handling || p.workers == 0; }
 
 void default_workload_for_programs(RunOptions& o) {
   std::vector<WorkloadKind> kinds;
@@ -177,8 +176,8 @@ SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, boo
     c.load.function_path = target->path;
     c.load.function_symbol = target->symbol;
   }
-  c.pipeline.workers = default_workers(o.pipeline.workers);
-  c.pipeline.inline_handling = o.pipeline.inline_handling;
+  c.pipeline.inline_handling = handles_inline(o.pipeline);
+  c.pipeline.workers = std::max<uint32_t>(o.pipeline.workers, 1);
   c.pipeline.queue_policy = o.pipeline.queue_policy;
   c.pipeline.pool_size = o.pipeline.pool_size;
   c.pipeline.queue_size = o.pipeline.queue_size;
@@ -212,7 +211,7 @@ RunScenario scenario_of(const RunOptions& o) {
   s.threads = o.threads;
   s.duration_s = o.duration_s;
   s.repeat = o.repeat;
-  s.workers = o.pipeline.inline_handling ? 0 : default_workers(o.pipeline.workers);
+  s.workers = handles_inline(o.pipeline) ? 0 : o.pipeline.workers;
   s.max_latency_ms = o.pipeline.max_latency_ms;
   s.queue_policy = o.pipeline.queue_policy;
   s.ring_bytes = o.pipeline.ring_bytes;

@@ -38,8 +38,8 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
                              const std::vector<Phase>& phases = kDefaultPhases,
                              const std::shared_ptr<SinkWriter>& sink = nullptr);
 
-// Workers when `workers` is 0: one per spare CPU (online CPUs - 1, at least 1, at most 8).
-uint32_t default_workers(uint32_t workers);
+// 0 workers or --inline: the consumer handles each event itself (the default).
+bool handles_inline(const PipelineOptions& p);
 
 // The workload that gives the programs their ground truth: one program's own, or a mix of them.
 void default_workload_for_programs(RunOptions& o);
