@@ -9,6 +9,7 @@
 #include <cstring>
 #include <chrono>
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -19,6 +20,7 @@
 #include "clock.h"
 #include "console.h"
 #include "option_flags.h"
+#include "output_dir.h"
 #include "phases.h"
 #include "privileges.h"
 #include "results_json.h"
@@ -29,23 +31,13 @@
 namespace ringside {
 namespace {
 
-// --ready-file: its existence means "attached and counting", so it is created (0600) only once the
-// programs are attached, and written while privileges are still held (before the drop). A file
-// that exists before the attach would let a caller start its workload too early.
+// --ready-file: its existence means "attached and counting", so it is created (0600, whole: the
+// OutputDir write) only once the programs are attached, and while privileges are still held
+// (before the drop). A file that exists before the attach would let a caller start too early.
 void write_ready_file(const std::string& path, const std::string& text) {
   if (path.empty()) return;
-  const std::string tmp = path + ".partial";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) throw UsageError(fmt::format("cannot create --ready-file {}: {}", path, std::strerror(errno)));
-  const bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()) && ::fsync(fd) == 0;
-  const int err = errno;
-  ::close(fd);
-  // renamed into place so a reader never sees an empty file
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = ok ? errno : err;
-    ::unlink(tmp.c_str());
-    throw UsageError(fmt::format("cannot write --ready-file {}: {}", path, std::strerror(e)));
-  }
+  const std::filesystem::path p(path);
+  OutputDir(p.has_parent_path() ? p.parent_path().string() : std::string(".")).write_file(p.filename().string(), text);
 }
 
 struct TraceArgs {
