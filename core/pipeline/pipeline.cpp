@@ -60,7 +60,8 @@ Pipeline::Pipeline(PipelineConfig config, const SourceFactory& make_source)
   if (pool_.object_bytes() - sizeof(Event) > UINT16_MAX) throw std::invalid_argument("pipeline: records too large");
   slot_drops_ = std::make_unique<SlotDrops[]>(config_.format.programs().size());
   for (uint32_t i = 0; i < config_.workers; ++i)
-    workers_.push_back(std::make_unique<Worker>(config_.queue_size, config_.format));
+    // inline: the accumulator and sink buffer are used, the queue never is (smallest one)
+    workers_.push_back(std::make_unique<Worker>(config_.inline_handling ? 2 : config_.queue_size, config_.format));
   if (config_.sink)
     for (auto& w : workers_) w->sink_buf.reserve(kSinkFlushBytes + 4096);
   source_ = make_source(*this);

@@ -177,7 +177,7 @@ SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, boo
     c.load.function_symbol = target->symbol;
   }
   c.pipeline.inline_handling = handles_inline(o.pipeline);
-  c.pipeline.workers = std::max<uint32_t>(o.pipeline.workers, 1);
+  c.pipeline.workers = o.pipeline.workers;  // the pipeline makes 0 one accumulator
   c.pipeline.queue_policy = o.pipeline.queue_policy;
   c.pipeline.pool_size = o.pipeline.pool_size;
   c.pipeline.queue_size = o.pipeline.queue_size;
