@@ -12,7 +12,7 @@ function(bpf_object name)
     OUTPUT ${obj}
     COMMAND ${BPF_CLANG} -g -O2 -Wall -Werror -target bpf -D__TARGET_ARCH_x86
             -I${BPF_ARCH_DIR} -I${CMAKE_SOURCE_DIR}/bpf -c ${src} -o ${obj}
-    DEPENDS ${src} ${CMAKE_SOURCE_DIR}/bpf/${name}.h ${CMAKE_SOURCE_DIR}/bpf/rs_record.h
+    DEPENDS ${src} ${CMAKE_SOURCE_DIR}/bpf/${name}.h ${CMAKE_SOURCE_DIR}/bpf/rs_record.h ${CMAKE_SOURCE_DIR}/bpf/syscall_tap.h
             ${CMAKE_SOURCE_DIR}/bpf/rs_common.bpf.h ${CMAKE_SOURCE_DIR}/bpf/rs_syscall.bpf.h
     COMMENT "BPF ${name}.bpf.c")
   add_custom_command(

@@ -17,13 +17,13 @@ int exec_enter(void *ctx)
 {
 	if (rs_floor)
 		return 0;
-	__u64 t_hook = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!rs_is_target(id >> 32))
 		return 0;
 	struct rs_counters *cnt = rs_counters_get();
 	if (!cnt || !rs_keep(cnt))
 		return 0;
+	__u64 t_hook = rs_aggregate ? 0 : rs_stamp_now(cnt);
 	__u64 args[3];
 	rs_syscall_args(ctx, args);
 	struct rs_exec_event *e = rs_scratch_get();

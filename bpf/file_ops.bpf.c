@@ -18,7 +18,6 @@ int file_op(void *ctx)
 {
 	if (rs_floor)
 		return 0;
-	__u64 t_hook = bpf_ktime_get_ns();
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!rs_is_target(id >> 32))
 		return 0;
@@ -30,6 +29,7 @@ int file_op(void *ctx)
 	struct rs_counters *cnt = rs_counters_get();
 	if (!cnt || !rs_keep(cnt))
 		return 0;
+	__u64 t_hook = rs_aggregate ? 0 : rs_stamp_now(cnt);
 	struct rs_file_event *e = rs_scratch_get();
 	if (!e)
 		return 0;

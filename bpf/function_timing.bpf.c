@@ -55,7 +55,7 @@ int BPF_KRETPROBE(call_return, long ret)
 	if (!e)
 		return 0;
 	barrier_var(e);
-	rs_fill_hdr(&e->h, sizeof(*e), RS_PROG_FUNCTION_TIMING, 0, id, t_hook);
+	rs_fill_hdr(&e->h, sizeof(*e), RS_PROG_FUNCTION_TIMING, 0, id, rs_stamp(cnt) ? t_hook : 0);
 	e->duration_ns = duration;
 	e->ret = (__u64)ret;
 	rs_submit(ctx, e, sizeof(*e), cnt);

@@ -53,7 +53,7 @@ static __always_inline void emit(void *ctx, __u64 id, __u32 kind, __u64 t_hook, 
 	if (!e)
 		return;
 	barrier_var(e);
-	rs_fill_hdr(&e->h, sizeof(*e), RS_PROG_MEMORY_ALLOC, (__u16)kind, id, t_hook);
+	rs_fill_hdr(&e->h, sizeof(*e), RS_PROG_MEMORY_ALLOC, (__u16)kind, id, rs_stamp(cnt) ? t_hook : 0);
 	e->size = size;
 	e->ptr = ptr;
 	e->old_ptr = old_ptr;

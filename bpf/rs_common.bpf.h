@@ -16,6 +16,12 @@ const volatile __u64 rs_wakeup_bytes = 64 * 72; /* pending bytes that wake the r
 const volatile __u8 rs_filter_targets = 1;      /* 0 = every process */
 const volatile __u8 rs_floor = 0;               /* 1 = every hook returns at once: the hook's own cost */
 const volatile __u8 rs_aggregate = 0;           /* 1 = count (and sum sizes) in a map, emit nothing */
+/* Latency at a fraction of the cost: 1 of every N kept events (per CPU) carries the hook and
+ * submit timestamps (RS_F_STAMPED); the others take no clock reads. 1 = every event. */
+const volatile __u32 rs_stamp_every = 1;
+/* The only traced tgid, compared directly (no map lookup); 0 = the `targets` map decides. Set by
+ * userspace only when the target set is one fixed process (no followed children). */
+const volatile __u32 rs_target_tgid = 0;
 
 /* Run-time knob the governor flips without reloading: keep 1 of every N matches. */
 __u32 rs_sample_every = 1;
@@ -92,7 +98,26 @@ static __always_inline struct rs_counters *rs_counters_get(void)
 
 static __always_inline int rs_is_target(__u32 tgid)
 {
-	return !rs_filter_targets || bpf_map_lookup_elem(&targets, &tgid) != 0;
+	if (!rs_filter_targets)
+		return 1;
+	if (rs_target_tgid)
+		return tgid == rs_target_tgid;
+	return bpf_map_lookup_elem(&targets, &tgid) != 0;
+}
+
+/* After rs_keep(): 1 = this event carries timestamps (1 of every rs_stamp_every, per CPU). */
+static __always_inline int rs_stamp(struct rs_counters *cnt)
+{
+	__u32 every = rs_stamp_every;
+	if (every <= 1)
+		return 1;
+	return (cnt->c[RS_CNT_STAMP_TICK]++ % every) == 0;
+}
+
+/* The hook timestamp of a kept event: a clock read only for the stamped ones (0 = unstamped). */
+static __always_inline __u64 rs_stamp_now(struct rs_counters *cnt)
+{
+	return rs_stamp(cnt) ? bpf_ktime_get_ns() : 0;
 }
 
 /* Counts a match and applies the governor's 1/N sampling: 1 = emit this one. */
@@ -107,11 +132,12 @@ static __always_inline int rs_keep(struct rs_counters *cnt)
 	return 1;
 }
 
+/* t_hook 0: an unstamped event (its submit takes no timestamp either). */
 static __always_inline void rs_fill_hdr(struct rs_hdr *h, __u32 size, __u8 prog, __u16 kind, __u64 id, __u64 t_hook)
 {
 	h->size = size;
 	h->prog = prog;
-	h->flags = RS_F_STAMPED;
+	h->flags = t_hook ? RS_F_STAMPED : 0;
 	h->kind = kind;
 	h->cpu = bpf_get_smp_processor_id();
 	h->tgid = id >> 32;
@@ -152,11 +178,11 @@ static __always_inline void *rs_reserve(void *local, __u32 size, struct rs_count
 	return e;
 }
 
-/* Hands a record from rs_reserve() to the transport, stamping t_submit last. */
+/* Hands a record from rs_reserve() to the transport, stamping t_submit last (stamped records). */
 static __always_inline void rs_submit(void *ctx, void *e, __u32 size, struct rs_counters *cnt)
 {
 	struct rs_hdr *h = e;
-	h->t_submit = bpf_ktime_get_ns();
+	h->t_submit = (h->flags & RS_F_STAMPED) ? bpf_ktime_get_ns() : 0;
 	if (rs_transport == RS_TRANSPORT_RINGBUF) {
 		bpf_ringbuf_submit(e, rs_ringbuf_flags(size));
 		cnt->c[RS_CNT_EMITTED]++;
@@ -175,7 +201,7 @@ static __always_inline void rs_output(void *ctx, void *rec, __u32 size, struct r
 	if (size < sizeof(struct rs_hdr) || size > RS_RECORD_MAX)
 		return;
 	h->size = size;
-	h->t_submit = bpf_ktime_get_ns();
+	h->t_submit = (h->flags & RS_F_STAMPED) ? bpf_ktime_get_ns() : 0;
 	if (rs_transport == RS_TRANSPORT_RINGBUF) {
 		if (bpf_ringbuf_output(&events, rec, size, rs_ringbuf_flags(size)) == 0)
 			cnt->c[RS_CNT_EMITTED]++;

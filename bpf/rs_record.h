@@ -18,6 +18,7 @@ enum rs_prog {
 	RS_PROG_TCP_CONNECT = 4,
 	RS_PROG_FUNCTION_TIMING = 5,
 	RS_PROG_MEMORY_ALLOC = 6,
+	RS_PROG_LEAN_TAP = 7, /* the bare phase's minimal program (bpf/lean_tap.bpf.c) */
 };
 
 /* rs_hdr.flags */
@@ -42,6 +43,7 @@ enum rs_counter {
 	RS_CNT_SAMPLED_OUT = 4,    /* skipped by in-kernel 1/N sampling */
 	RS_CNT_SAMPLE_TICK = 5,    /* internal: per-CPU sampling position */
 	RS_CNT_TARGETS_FULL = 6,   /* a child could not be added to `targets` (map full): it goes untraced */
+	RS_CNT_STAMP_TICK = 7,     /* internal: per-CPU position of 1-of-N timestamping */
 	RS_CNT_MAX = 8,
 };
 
@@ -68,8 +70,8 @@ struct rs_hdr {
 	__u16 cpu;
 	__u32 tgid;
 	__u32 tid;
-	__u64 t_hook;   /* bpf_ktime_get_ns() at program entry (RS_F_STAMPED), else 0 */
-	__u64 t_submit; /* bpf_ktime_get_ns() just before submit */
+	__u64 t_hook;   /* bpf_ktime_get_ns() once the event passed the filter (RS_F_STAMPED), else 0 */
+	__u64 t_submit; /* bpf_ktime_get_ns() just before submit (RS_F_STAMPED), else 0 */
 };
 
 /* The record size for a header plus `payload` bytes: a multiple of 8. */

@@ -18,24 +18,21 @@ struct syscall_trace_enter___rs {
 	unsigned long args[6];
 } __attribute__((preserve_access_index));
 
-/* The syscall number and its first three arguments. */
+/* The syscall number and its first three arguments: two reads (the number, then the three
+ * adjacent arguments at once) at CO-RE-relocated offsets. (A direct context load is not an
+ * option: clang indexes args[] off a modified context pointer, which the verifier refuses.) */
 static __always_inline __s64 rs_syscall_args(void *ctx, __u64 *args)
 {
-	__s64 nr;
 	if (bpf_core_type_exists(struct syscall_tp_t___rs)) {
 		struct syscall_tp_t___rs *tp = ctx;
-		nr = BPF_CORE_READ(tp, syscall_nr);
-		args[0] = BPF_CORE_READ(tp, args[0]);
-		args[1] = BPF_CORE_READ(tp, args[1]);
-		args[2] = BPF_CORE_READ(tp, args[2]);
-	} else {
-		struct syscall_trace_enter___rs *tp = ctx;
-		nr = BPF_CORE_READ(tp, nr);
-		args[0] = BPF_CORE_READ(tp, args[0]);
-		args[1] = BPF_CORE_READ(tp, args[1]);
-		args[2] = BPF_CORE_READ(tp, args[2]);
+		if (bpf_core_read(args, 3 * sizeof(__u64), &tp->args[0]))
+			args[0] = args[1] = args[2] = 0;
+		return BPF_CORE_READ(tp, syscall_nr);
 	}
-	return nr;
+	struct syscall_trace_enter___rs *tp = ctx;
+	if (bpf_core_read(args, 3 * sizeof(__u64), &tp->args[0]))
+		args[0] = args[1] = args[2] = 0;
+	return BPF_CORE_READ(tp, nr);
 }
 
 #endif

@@ -32,7 +32,8 @@ static __always_inline void fill(struct rs_syscall_event *e, __u64 t_hook, __u64
 {
 	rs_fill_hdr(&e->h, sizeof(*e), RS_PROG_SYSCALL_TAP, (__u16)nr, id, t_hook);
 	e->t_user = 0;
-	if (nr == NR_WRITE && args[2] >= sizeof(struct rs_user_tag)) {
+	/* only where the workload tags, and only on stamped events: the tag is a user-memory read */
+	if (t_hook && nr == NR_WRITE && args[2] >= sizeof(struct rs_user_tag)) {
 		struct rs_user_tag tag;
 		if (bpf_probe_read_user(&tag, sizeof(tag), (const void *)args[1]) == 0 && tag.magic == RS_USER_TAG) {
 			e->t_user = tag.t_user;
@@ -62,7 +63,7 @@ static __always_inline int emit_payload(void *ctx, __u64 t_hook, __u64 id, __s32
 }
 
 /* Count, sample, fill and hand over one record. `args` holds the first three arguments. */
-static __always_inline int emit(void *ctx, __u64 t_hook, __u64 id, __s32 nr, const __u64 *args)
+static __always_inline int emit(void *ctx, __u64 id, __s32 nr, const __u64 *args)
 {
 	struct rs_counters *cnt = rs_counters_get();
 	if (!cnt || !rs_keep(cnt))
@@ -71,6 +72,7 @@ static __always_inline int emit(void *ctx, __u64 t_hook, __u64 id, __s32 nr, con
 		rs_aggregate_one((__u32)nr, 0);
 		return 0;
 	}
+	__u64 t_hook = rs_stamp_now(cnt);
 	if (payload_bytes && nr == NR_WRITE)
 		return emit_payload(ctx, t_hook, id, nr, args, cnt);
 	struct rs_syscall_event local;
@@ -88,7 +90,6 @@ int tap_raw(struct bpf_raw_tracepoint_args *ctx)
 {
 	if (rs_floor)
 		return 0;
-	__u64 t_hook = bpf_ktime_get_ns();
 	__s64 nr = (__s64)ctx->args[1];
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!wanted(nr, id >> 32))
@@ -100,7 +101,7 @@ int tap_raw(struct bpf_raw_tracepoint_args *ctx)
 	if (bpf_probe_read_kernel(dx_si_di, sizeof(dx_si_di), __builtin_preserve_access_index(&regs->dx)))
 		return 0;
 	__u64 args[3] = {dx_si_di[2], dx_si_di[1], dx_si_di[0]};
-	return emit(ctx, t_hook, id, (__s32)nr, args);
+	return emit(ctx, id, (__s32)nr, args);
 }
 
 SEC("tracepoint/syscalls/sys_enter_write")
@@ -108,11 +109,10 @@ int tap_tp(void *ctx)
 {
 	if (rs_floor)
 		return 0;
-	__u64 t_hook = bpf_ktime_get_ns();
 	__u64 args[3];
 	__s64 nr = rs_syscall_args(ctx, args);
 	__u64 id = bpf_get_current_pid_tgid();
 	if (!wanted(nr, id >> 32))
 		return 0;
-	return emit(ctx, t_hook, id, (__s32)nr, args);
+	return emit(ctx, id, (__s32)nr, args);
 }

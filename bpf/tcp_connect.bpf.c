@@ -16,7 +16,6 @@ int tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 {
 	if (rs_floor)
 		return 0;
-	__u64 t_hook = bpf_ktime_get_ns();
 	if (BPF_CORE_READ(ctx, newstate) != TCP_SYN_SENT || BPF_CORE_READ(ctx, protocol) != IPPROTO_TCP)
 		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
@@ -25,6 +24,7 @@ int tcp_state(struct trace_event_raw_inet_sock_set_state *ctx)
 	struct rs_counters *cnt = rs_counters_get();
 	if (!cnt || !rs_keep(cnt))
 		return 0;
+	__u64 t_hook = rs_aggregate ? 0 : rs_stamp_now(cnt);
 	if (rs_aggregate) {
 		rs_aggregate_one(0, 0);
 		return 0;

@@ -1,6 +1,8 @@
 // `ringside run` end to end: every workload kind conserves events through the full pipeline
 // against the workload's own ground truth; the results carry every documented field; bad input
 // is a one-line error with exit 2.
+#include <unistd.h>
+
 #include "test_support.h"
 
 using namespace ringside::test;
@@ -91,6 +93,55 @@ TEST(Run, ResultsCarryEveryDocumentedField) {
     EXPECT_NEAR(static_cast<double>(w["ops"].get<uint64_t>() + w.value("missed_ops", uint64_t{0})), 10000.0, 200.0)
         << w.dump();
   }
+}
+
+// --stamp-every N: the hook and submit timestamps (and the tag read) on 1 of every N kept events
+// per CPU; every stage that needs a BPF timestamp counts exactly the stamped events.
+TEST(Run, StampEveryTimesOneInNEvents) {
+  RINGSIDE_REQUIRE_BPF();
+  const uint64_t cpus = static_cast<uint64_t>(sysconf(_SC_NPROCESSORS_ONLN));
+  for (uint64_t n : {1u, 8u}) {
+    auto r = run_ok({"--workload", "write", "--rate", "10000", "--duration", "0.5", "--repeat", "1", "--phases",
+                     "baseline,traced", "--stamp-every", std::to_string(n)},
+                    "stamp" + std::to_string(n));
+    EXPECT_EQ(r["scenario"]["stamp_every"].get<uint64_t>(), n);
+    const auto& ev = r["summary"]["events"];
+    ASSERT_TRUE(ev["conserved"].get<bool>()) << ev.dump();
+    const uint64_t received = ev["received"].get<uint64_t>(), stamped = ev["stamped"].get<uint64_t>();
+    ASSERT_GT(received, 4000u);
+    if (n == 1) {
+      EXPECT_EQ(stamped, received);
+    }
+    EXPECT_GE(stamped, received / n) << "n=" << n;
+    EXPECT_LE(stamped, received / n + cpus) << "n=" << n;
+    const auto& lat = r["summary"]["latency_ns"];
+    for (const char* stage : {"syscall_to_hook", "hook_to_submit", "submit_to_read", "end_to_end"})
+      EXPECT_EQ(lat[stage]["count"].get<uint64_t>(), stamped) << stage << " n=" << n;
+    EXPECT_EQ(lat["handle"]["count"].get<uint64_t>(), received) << "userspace stages time every event";
+  }
+  expect_usage_error({"run", "--no-report", "--stamp-every", "0"}, "stamp-every");
+}
+
+// The bare phase runs lean_tap (a tracepoint, a tgid constant, one 64-byte record, 128 KiB
+// wake-ups) for syscall_tap alone, and its events are conserved too.
+TEST(Run, BarePhaseRunsTheLeanTap) {
+  RINGSIDE_REQUIRE_BPF();
+  auto r = run_ok({"--workload", "write", "--rate", "10000", "--duration", "0.5", "--repeat", "1", "--phases",
+                   "baseline,bare,traced"},
+                  "bare");
+  EXPECT_EQ(r["summary"]["overhead"]["bare_program"], "lean_tap");
+  EXPECT_GT(r["summary"]["overhead"]["traced_vs_bare_pct"].get<double>(), 0.0);
+  int bare = 0;
+  for (const auto& run : r["runs"]) {
+    if (run["phase"] != "bare") continue;
+    ++bare;
+    const auto& ev = run["events"];  // per run: expected, received, kernel_reserve
+    EXPECT_EQ(ev["received"].get<uint64_t>() + ev.value("kernel_reserve", uint64_t{0}), ev["expected"].get<uint64_t>())
+        << ev.dump();
+    EXPECT_GT(ev["expected"].get<uint64_t>(), 4000u);
+  }
+  EXPECT_EQ(bare, 1);
+  expect_usage_error({"run", "--no-report", "--program", "lean_tap"}, "program");
 }
 
 TEST(Run, BadInputIsOneLineAndExit2) {

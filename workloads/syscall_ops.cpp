@@ -184,7 +184,7 @@ void OpIssuer::issue(ThreadTally& t) noexcept {
   bool issued = true;
   bool ok = false;
   switch (op) {
-    case Op::kWrite: ok = do_write(); break;
+    case Op::kWrite: ok = do_write(t); break;
     case Op::kOpenat: ok = do_openat(); break;
     case Op::kGetppid: ok = do_getppid(); break;
     case Op::kExecve: ok = do_execve(issued); break;
@@ -207,11 +207,13 @@ void OpIssuer::issue(ThreadTally& t) noexcept {
   if (!ok) ++t.errors;
 }
 
-bool OpIssuer::do_write() noexcept {
+bool OpIssuer::do_write(ThreadTally& t) noexcept {
   // t_user is the last thing before the syscall: the BPF side measures syscall→hook from it.
   const uint64_t t_user = monotonic_ns();
   std::memcpy(write_buffer_.data() + offsetof(rs_user_tag, t_user), &t_user, sizeof(t_user));
-  return ::write(env_->devnull(), write_buffer_.data(), write_buffer_.size()) == ssize_t(write_buffer_.size());
+  const bool ok = ::write(env_->devnull(), write_buffer_.data(), write_buffer_.size()) == ssize_t(write_buffer_.size());
+  t.write_ns += monotonic_ns() - t_user;  // what tracing adds to each write shows here (traced vs not)
+  return ok;
 }
 
 bool OpIssuer::do_openat() noexcept {

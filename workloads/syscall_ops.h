@@ -34,6 +34,7 @@ struct alignas(64) ThreadTally {
   uint64_t worst_lag_ns = 0;
   uint64_t missed_slots = 0;                  // open-loop slots forfeited after stalls
   int64_t finished_ns = 0;                    // CLOCK_MONOTONIC when the thread stopped
+  uint64_t write_ns = 0;                      // time inside write(2), summed (clock around each)
 };
 
 // The op sequence one thread repeats: a single kind, or the mixed kind's weights laid out
@@ -75,7 +76,7 @@ class OpIssuer {
   void issue(ThreadTally& tally) noexcept;
 
  private:
-  bool do_write() noexcept;
+  bool do_write(ThreadTally& t) noexcept;
   bool do_openat() noexcept;
   bool do_getppid() noexcept;
   bool do_execve(bool& issued) noexcept;

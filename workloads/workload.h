@@ -72,9 +72,10 @@ struct WorkloadResult {
   uint64_t missed_ops = 0;  // open loop: schedule slots skipped after stalls (pacer.h); in a
                             // timed run ops + missed_ops = the slots the schedule held
   double burst_on_ms = 0, burst_off_ms = 0;
+  uint64_t write_ns = 0;  // time inside write(2) calls, summed: traced minus untraced is the hooks' cost
 
   // {"kind","threads","target_rate"|null,"ops","by_syscall","elapsed_s","ops_per_sec",
-  //  "worst_lag_ns","errors","missed_ops","burst":{"on_ms","off_ms"}|null}
+  //  "worst_lag_ns","errors","missed_ops","burst":{"on_ms","off_ms"}|null,"write_ns"}
   nlohmann::json to_json() const;
   static WorkloadResult from_json(const nlohmann::json& j);  // throws nlohmann::json::exception
 };

@@ -15,6 +15,7 @@ nlohmann::json WorkloadResult::to_json() const {
   j["worst_lag_ns"] = worst_lag_ns;
   j["errors"] = errors;
   j["missed_ops"] = missed_ops;
+  j["write_ns"] = write_ns;
   j["burst"] = burst_on_ms > 0 ? nlohmann::json{{"on_ms", burst_on_ms}, {"off_ms", burst_off_ms}}
                                : nlohmann::json(nullptr);
   return j;
@@ -33,6 +34,7 @@ WorkloadResult WorkloadResult::from_json(const nlohmann::json& j) {
   r.worst_lag_ns = j.at("worst_lag_ns").get<uint64_t>();
   r.errors = j.at("errors").get<uint64_t>();
   r.missed_ops = j.value("missed_ops", uint64_t{0});
+  r.write_ns = j.value("write_ns", uint64_t{0});
   if (const auto& burst = j.at("burst"); !burst.is_null()) {
     r.burst_on_ms = burst.at("on_ms").get<double>();
     r.burst_off_ms = burst.at("off_ms").get<double>();

@@ -60,6 +60,7 @@ WorkloadResult add_up(const WorkloadSpec& spec, const std::vector<ThreadTally>& 
     r.errors += t.errors;
     r.worst_lag_ns = std::max(r.worst_lag_ns, t.worst_lag_ns);
     r.missed_ops += t.missed_slots;
+    r.write_ns += t.write_ns;
     finished_ns = std::max(finished_ns, t.finished_ns);
     for (int c = 0; c < kCallKinds; ++c)
       if (t.issued[size_t(c)] > 0) r.by_syscall[std::string(call_name(Call(c)))] += t.issued[size_t(c)];

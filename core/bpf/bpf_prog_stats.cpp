@@ -113,6 +113,12 @@ ProgStats prog_stats_delta(const ProgStats& before, const ProgStats& after) {
   return delta;
 }
 
+bool bpf_stats_sysctl_on() {
+  std::ifstream sysctl("/proc/sys/kernel/bpf_stats_enabled");
+  int enabled = 0;
+  return sysctl >> enabled && enabled == 1;
+}
+
 BpfStats acquire_bpf_stats() {
   try {
     return {std::make_shared<BpfStatsGuard>(), "BPF_ENABLE_STATS"};

@@ -48,6 +48,8 @@ struct BpfStats {
 };
 // Throws UsageError("BPF run-time stats need CAP_SYS_ADMIN ... or kernel.bpf_stats_enabled=1").
 BpfStats acquire_bpf_stats();
+// Whether run-time stats are on right now, by anyone (the sysctl reads 1 while any fd holds them).
+bool bpf_stats_sysctl_on();
 
 // RAII over bpf_enable_stats(BPF_STATS_RUN_TIME): stats run while any such fd is open anywhere.
 class BpfStatsGuard {

@@ -162,8 +162,9 @@ Subcommand register_run(CLI::App& root) {
   a->flags.add(app, OptionGroup::governor);
   a->flags.add_out(app, "ringside-out");
   app->add_option("--phases", a->phases,
-                  "phases per round: baseline,floor,bare,aggregate,traced (bare = the lean counting consumer, "
-                  "aggregate = the programs counting in the kernel)");
+                  "phases per round: baseline,floor,floor_nostats,bare,aggregate,traced (floor_nostats = the floor "
+                  "without BPF_ENABLE_STATS; bare = lean_tap and a counting consumer; aggregate = the programs "
+                  "counting in the kernel)");
   app->add_option("--scenario", a->scenario, "governor: validate the auto-disable governor (must fire / must not fire)");
   app->add_flag("--no-report", a->no_report, "write results.json only (no report.md/html)");
   app->add_flag("--enforce-budget", a->enforce_budget, "exit 1 when the tracer is over the CPU budget");

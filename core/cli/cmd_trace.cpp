@@ -140,7 +140,7 @@ int run_trace(TraceArgs& a) {
   r.host = host_of(probe, o.pipeline);
   r.host.capabilities_after_attach = caps;
   r.host.bpf_stats = env.bpf_stats;
-  TraceScenario scenario{{pids.begin(), pids.end()}, o.programs, a.syscalls, duration_s, why, object};
+  TraceScenario scenario{{pids.begin(), pids.end()}, o.programs, a.syscalls, duration_s, o.pipeline.stamp_every, why, object};
   r.scenario = scenario;
   Summary s;
   s.events = event_counts(rep, sc, nullptr);

@@ -36,13 +36,14 @@ Parsed<uint64_t> ring_size(std::string_view t) {
   return n;
 }
 
-// A catalog program's name: bpf_object is what --bpf-object loads, not a name to ask for.
+// A catalog program's name: bpf_object is what --bpf-object loads and lean_tap the bare phase's
+// floor, not names to ask for.
 Parsed<ProgramId> catalog_program(std::string_view t) {
   auto id = parse_enum<ProgramId>(t);
-  if (!id || *id == ProgramId::bpf_object)
+  if (!id || *id == ProgramId::bpf_object || *id == ProgramId::lean_tap)
     return Parsed<ProgramId>::fail(fmt::format(
         "expected syscall_tap, file_ops, exec, tcp_connect, function_timing or memory_alloc, got '{}'{}", t,
-        id ? " (your own object: --bpf-object FILE)" : ""));
+        id && *id == ProgramId::bpf_object ? " (your own object: --bpf-object FILE)" : ""));
   return id;
 }
 
@@ -224,6 +225,11 @@ const std::vector<OptionSpec> kSpecs = {
      "an integer in 1..10000", false, false,
      [](RunOptions& o, std::string_view t) { return set(o.pipeline.max_latency_ms, parse_count(t, 1, 10000)); },
      [](const RunOptions& o) { return num(uint64_t{o.pipeline.max_latency_ms}); }},
+    {"agent.pipeline.stamp_every", "--stamp-every", G::pipeline,
+     "latency on 1 of every N events (hook/submit clock reads and the tag read on those only; 1 = all; default 16)",
+     "an integer in 1..65536", false, false,
+     [](RunOptions& o, std::string_view t) { return set(o.pipeline.stamp_every, parse_count(t, 1, 65536)); },
+     [](const RunOptions& o) { return num(uint64_t{o.pipeline.stamp_every}); }},
     {"agent.pipeline.queue_policy", "--queue-policy", G::pipeline, "drop|block when a worker queue is full",
      "drop or block", false, false,
      [](RunOptions& o, std::string_view t) { return set(o.pipeline.queue_policy, parse_enum<QueuePolicy>(t)); },

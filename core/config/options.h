@@ -40,6 +40,7 @@ struct PipelineOptions {
   RingLayout rings = RingLayout::shared;  // several programs: one ring, or one each
   uint32_t max_targets = 4096;           // the BPF target set's size (testing aid: small overflows it)
   uint32_t max_latency_ms = 10;          // batch wake-ups: the reader's wait bound (poll timeout)
+  uint32_t stamp_every = 16;             // timestamps (latency) on 1 of every N kept events, per CPU
   bool inline_handling = false;          // the consumer handles events itself (no worker threads)
   bool operator==(const PipelineOptions&) const = default;
 };

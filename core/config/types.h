@@ -18,12 +18,13 @@ enum class Hook : uint8_t { raw_tp, tracepoint };
 enum class QueuePolicy : uint8_t { drop, block };
 // One phase of a `run` round: nothing attached, the hooks alone, the lean consumer, the programs
 // counting in the kernel (no records), the pipeline.
-enum class Phase : uint8_t { baseline, floor, bare, aggregate, traced };
+// floor_nostats: the floor without BPF_ENABLE_STATS — the stats' own cost is floor vs floor_nostats.
+enum class Phase : uint8_t { baseline, floor, floor_nostats, bare, aggregate, traced };
 // Several programs: one ring for all, or one ring each (one wait over them either way).
 enum class RingLayout : uint8_t { shared, per_program };
 // The catalog of reference programs (core/programs/registry.cpp).
 // bpf_object is not in the catalog: a user's own object (--bpf-object), its records opaque.
-enum class ProgramId : uint8_t { syscall_tap, file_ops, exec, tcp_connect, function_timing, memory_alloc, bpf_object };
+enum class ProgramId : uint8_t { syscall_tap, file_ops, exec, tcp_connect, function_timing, memory_alloc, bpf_object, lean_tap };
 
 template <>
 struct EnumNames<Transport> {
@@ -42,8 +43,9 @@ struct EnumNames<QueuePolicy> {
 };
 template <>
 struct EnumNames<Phase> {
-  static constexpr std::array<std::pair<Phase, std::string_view>, 5> table = {{{Phase::baseline, "baseline"},
+  static constexpr std::array<std::pair<Phase, std::string_view>, 6> table = {{{Phase::baseline, "baseline"},
                                                                               {Phase::floor, "floor"},
+                                                                              {Phase::floor_nostats, "floor_nostats"},
                                                                               {Phase::bare, "bare"},
                                                                               {Phase::aggregate, "aggregate"},
                                                                               {Phase::traced, "traced"}}};
@@ -55,7 +57,7 @@ struct EnumNames<RingLayout> {
 };
 template <>
 struct EnumNames<ProgramId> {
-  static constexpr std::array<std::pair<ProgramId, std::string_view>, 7> table = {{
+  static constexpr std::array<std::pair<ProgramId, std::string_view>, 8> table = {{
       {ProgramId::syscall_tap, "syscall_tap"},
       {ProgramId::file_ops, "file_ops"},
       {ProgramId::exec, "exec"},
@@ -63,6 +65,7 @@ struct EnumNames<ProgramId> {
       {ProgramId::function_timing, "function_timing"},
       {ProgramId::memory_alloc, "memory_alloc"},
       {ProgramId::bpf_object, "bpf_object"},
+      {ProgramId::lean_tap, "lean_tap"},
   }};
 };
 

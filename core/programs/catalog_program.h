@@ -77,6 +77,9 @@ class CatalogProgram : public LoadedProgram {
     ro->rs_filter_targets = options_.filter_targets ? 1 : 0;
     ro->rs_floor = options_.floor ? 1 : 0;
     ro->rs_aggregate = options_.aggregate ? 1 : 0;
+    ro->rs_stamp_every = options_.stamp_every < 1 ? 1 : options_.stamp_every;
+    // a followed child joins the map at fork: one fixed target only without followers
+    if (options_.filter_targets && !options_.follow_children) ro->rs_target_tgid = options_.single_target;
     configure_events_map(skel_->maps.events, options_);
     ro->rs_wakeup_bytes = uint64_t{options_.wakeup.batch} * 64;  // batch:N = N × 64 bytes pending
     if (options_.reuse_targets_fd >= 0) reuse_map(skel_->maps.targets, options_.reuse_targets_fd, "targets");

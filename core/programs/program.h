@@ -50,6 +50,8 @@ struct LoadOptions {
   uint32_t max_targets = 0;       // the target set's size (0: the BPF default, RS_MAX_TARGETS)
   BpfObjectOptions bpf_object;    // bpf_object: the user's object and how to read it
   pid_t target_pid = 0;           // bpf_object: what {pid} in --rodata stands for (0: not known)
+  uint32_t single_target = 0;     // the one fixed target (compared in BPF without a map), 0 = the map
+  uint32_t stamp_every = 1;       // timestamps on 1 of every N kept events (per CPU)
 };
 
 // Aggregate mode's counts of one kind, summed over CPUs.

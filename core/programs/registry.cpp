@@ -27,6 +27,7 @@ std::optional<uint64_t> expected_events(const ProgramSpec& spec, const WorkloadR
 
 const ProgramSpec& program_spec(ProgramId id) {
   if (id == ProgramId::bpf_object) return kBpfObjectSpec;
+  if (id == ProgramId::lean_tap) return kLeanTapSpec;
   for (const ProgramSpec* s : kCatalog)
     if (s->id == id) return *s;
   throw std::logic_error("program missing from the catalog");

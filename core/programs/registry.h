@@ -11,6 +11,7 @@ namespace ringside {
 extern const ProgramSpec kSyscallTapSpec, kFileOpsSpec, kExecSpec, kTcpConnectSpec, kFunctionTimingSpec,
     kMemoryAllocSpec;
 extern const ProgramSpec kBpfObjectSpec;  // a user's object (--bpf-object): not in catalog()
+extern const ProgramSpec kLeanTapSpec;    // the bare phase's minimal syscall tap: not in catalog()
 
 [[nodiscard]] const ProgramSpec& program_spec(ProgramId id);
 [[nodiscard]] std::span<const ProgramSpec* const> catalog();

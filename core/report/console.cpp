@@ -69,10 +69,18 @@ void print_run_summary(const RunOptions& o, const Summary& s) {
     fmt::print("{:<10} {:>14.0f}\n", "baseline", ov.baseline_ops_per_sec);
     if (ov.floor)
       fmt::print("{:<10} {:>14.0f} {:>24}\n", "floor", ov.floor->ops_per_sec, with_ci(ov.floor->slowdown_pct, ov.floor->ci95));
+    if (ov.floor_nostats) {
+      fmt::print("{:<10} {:>14.0f} {:>24}\n", "floor_nost", ov.floor_nostats->ops_per_sec,
+                 with_ci(ov.floor_nostats->slowdown_pct, ov.floor_nostats->ci95));
+      if (ov.floor)
+        fmt::print("           BPF_ENABLE_STATS costs {} % ({:.0f} ns per op){}; traced slowdown without it {:.2f} %\n",
+                   with_ci(ov.stats_cost_pct, ov.stats_cost_ci95), ov.stats_cost_ns_per_op,
+                   ov.stats_sysctl_on ? " [stats were on anyway: not measured]" : "", ov.traced_slowdown_without_stats_pct);
+    }
     fmt::print("{:<10} {:>14.0f} {:>24}\n", "traced", ov.traced.ops_per_sec, with_ci(ov.traced.slowdown_pct, ov.traced.ci95));
     if (ov.bare)
-      fmt::print("{:<10} {:>14.0f} {:>24}   traced keeps {:.1f} % of bare throughput\n", "bare", ov.bare->ops_per_sec,
-                 with_ci(ov.bare->slowdown_pct, ov.bare->ci95), ov.traced_vs_bare_pct);
+      fmt::print("{:<10} {:>14.0f} {:>24}   traced keeps {:.1f} % of bare ({}) throughput\n", "bare", ov.bare->ops_per_sec,
+                 with_ci(ov.bare->slowdown_pct, ov.bare->ci95), ov.traced_vs_bare_pct, ov.bare_program);
     if (ov.aggregate)
       fmt::print("{:<10} {:>14.0f} {:>24}   counting in the kernel: {:.0f} ns/event, {:.3f} % of the machine\n",
                  "aggregate", ov.aggregate->ops_per_sec, with_ci(ov.aggregate->slowdown_pct, ov.aggregate->ci95),

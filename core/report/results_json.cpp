@@ -62,6 +62,7 @@ json scenario_json(const RunScenario& s) {
             {"workers", s.workers},
             {"inline", s.workers == 0},
             {"max_latency_ms", s.max_latency_ms},
+            {"stamp_every", s.stamp_every},
             {"queue_policy", to_string(s.queue_policy)},
             {"ring_bytes", s.ring_bytes},
             {"budget_pct", s.budget_pct},
@@ -78,6 +79,7 @@ json scenario_json(const TraceScenario& s) {
              {"programs", names_of(s.programs)},
              {"syscalls", s.syscalls},
              {"duration_s", s.duration_s},
+             {"stamp_every", s.stamp_every},
              {"stopped_by", s.stopped_by}};
   if (s.bpf_object) j["bpf_object"] = object_json(s.bpf_object);
   return j;
@@ -105,7 +107,21 @@ json overhead_json(const Overhead& o) {
     j["aggregate_ci95"] = pair(o.aggregate->ci95);
     if (o.aggregate_cpu) j["aggregate_cpu"] = to_json(*o.aggregate_cpu);
   }
+  if (o.floor_nostats) {
+    j["floor_nostats_ops_per_sec"] = o.floor_nostats->ops_per_sec;
+    j["floor_nostats_slowdown_pct"] = o.floor_nostats->slowdown_pct;
+    if (o.floor) {
+      j["stats_cost"] = {{"pct", o.stats_cost_pct},
+                         {"ci95", pair(o.stats_cost_ci95)},
+                         {"ns_per_op", o.stats_cost_ns_per_op},
+                         {"traced_slowdown_without_stats_pct", o.traced_slowdown_without_stats_pct},
+                         {"method", "floor (BPF_ENABLE_STATS held) vs floor_nostats, paired by round; subtracted from "
+                                    "the traced slowdown"},
+                         {"valid", !o.stats_sysctl_on}};
+    }
+  }
   if (o.bare) {
+    j["bare_program"] = o.bare_program;
     j["bare_ops_per_sec"] = o.bare->ops_per_sec;
     j["bare_slowdown_pct"] = o.bare->slowdown_pct;
     j["bare_ci95"] = pair(o.bare->ci95);
@@ -336,6 +352,7 @@ json to_json(const EventCounts& e) {
             {"expected_source", !e.checked ? "none" : e.expected_from_workload ? "workload" : "kernel_matched"},
             {"matched", e.matched},
             {"received", e.received},
+            {"stamped", e.stamped},
             {"dropped", drops_json(e.dropped)},
             {"dropped_total", e.dropped_total()},
             {"conserved", e.checked ? json(e.conserved()) : json(nullptr)},

@@ -37,6 +37,7 @@ EventCounts& EventCounts::operator+=(const EventCounts& o) {
   expected += o.expected;
   matched += o.matched;
   received += o.received;
+  stamped += o.stamped;
   dropped += o.dropped;
   for (const auto& [k, n] : o.by_kind) by_kind[k] += n;
   targets_full += o.targets_full;

@@ -42,6 +42,7 @@ struct EventCounts {
   bool expected_from_workload = true;  // false (trace): the kernel's matched count stands in
   uint64_t matched = 0;
   uint64_t received = 0;
+  uint64_t stamped = 0;  // received events that carried timestamps (1 of every --stamp-every)
   DropCounts dropped;
   std::map<std::string, uint64_t> by_kind;  // received per kind (syscall name, ...)
   std::string kinds_key = "by_syscall";     // what results.json calls by_kind (by_syscall, by_function, by_kind)
@@ -109,6 +110,15 @@ struct Overhead {
   PhaseComparison traced;
   std::optional<PhaseComparison> floor, bare, aggregate;
   std::optional<CpuCost> aggregate_cpu;  // the aggregate phase's tracer CPU (kernel only)
+  // BPF_ENABLE_STATS' own cost: floor (stats on) vs floor_nostats, paired by round. Its slowdown
+  // and the time it adds per workload op; the traced slowdown with that subtracted.
+  std::optional<PhaseComparison> floor_nostats;
+  double stats_cost_pct = 0;
+  std::array<double, 2> stats_cost_ci95{};
+  double stats_cost_ns_per_op = 0;
+  double traced_slowdown_without_stats_pct = 0;
+  bool stats_sysctl_on = false;  // kernel.bpf_stats_enabled=1: floor_nostats had stats too (no measure)
+  std::string bare_program;       // what the bare phase ran: "lean_tap", or the programs themselves
   double traced_vs_bare_pct = 0;  // traced throughput as % of the bare consumer's
   std::array<double, 2> traced_vs_bare_ci95{};
 };
@@ -166,6 +176,7 @@ struct PhaseRecord {
   std::optional<CpuCost> cpu;           // traced, bare, aggregate
   std::optional<GovernorReport> governor;
   std::vector<ProgramSummary> programs;  // traced
+  bool stats_on_anyway = false;           // floor_nostats: run-time stats were on all the same
 };
 
 struct HostInfo {
@@ -188,6 +199,7 @@ struct RunScenario {
   uint32_t repeat = 0;
   uint32_t workers = 1;     // 0 when inline
   uint32_t max_latency_ms = 10;
+  uint32_t stamp_every = 1;
   QueuePolicy queue_policy = QueuePolicy::drop;
   uint32_t ring_bytes = 0;
   double budget_pct = 1.0;
@@ -203,6 +215,7 @@ struct TraceScenario {
   std::vector<ProgramId> programs;
   std::vector<std::string> syscalls;
   double duration_s = 0;
+  uint32_t stamp_every = 1;
   std::string stopped_by;
   std::optional<BpfObjectInfo> bpf_object;
 };

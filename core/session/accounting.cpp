@@ -73,6 +73,7 @@ EventCounts event_counts(const SessionReport& rep, const SessionConfig& config, 
   e.targets_full = rep.total.kernel.targets_full;
   e.pids_overflow = rep.aggregate.pids_overflow;
   e.by_pid = rep.aggregate.by_pid;
+  for (const ProgramAggregate& a : rep.aggregate.programs) e.stamped += a.stamped;
   if (config.load.transport == Transport::perfbuf) e.perf_lost_reported = rep.perf_lost_reported;
   for (std::size_t slot = 0; slot < config.programs.size(); ++slot) {
     const ProgramSpec& spec = program_spec(config.programs[slot]);
@@ -109,6 +110,7 @@ std::vector<ProgramSummary> program_summaries(const SessionReport& rep, const Se
     if (slot < rep.aggregate.programs.size()) {
       const ProgramAggregate& a = rep.aggregate.programs[slot];
       p.latency = StageLatency::of(a.hist, spec.format(config.load).stages);
+      e.stamped = a.stamped;
       p.record_bytes = a.bytes;
       p.max_record_bytes = a.max_bytes;
     }

@@ -41,9 +41,10 @@ PhaseRun run_phase(Phase phase, int round, const RunOptions& o, const WorkloadSp
     return pr;
   }
   SessionConfig sc = session_config(o, nrs, needs_follow_children(spec), sink);
-  if (phase == Phase::floor) {
+  if (phase == Phase::floor || phase == Phase::floor_nostats) {
     sc.load.floor = true;
     sc.consumer = Consumer::none;
+    sc.bpf_stats = phase == Phase::floor;  // floor_nostats: the same hooks, no run-time stats
   }
   if (phase == Phase::aggregate) {
     sc.load.aggregate = true;
@@ -54,9 +55,11 @@ PhaseRun run_phase(Phase phase, int round, const RunOptions& o, const WorkloadSp
     sc.load.wakeup = WakeupPolicy{WakeupPolicy::Kind::batch, 2048};  // 128 KiB pending before a wake-up
     sc.consumer = Consumer::counting;
     sc.rings = RingLayout::shared;
+    if (lean_bare(o, nrs)) sc.programs = {ProgramId::lean_tap};  // the minimal program, not ringside's
   }
   if (phase == Phase::bare && !o.bpf_object.file.empty()) sc.consumer = Consumer::counting;  // the object's ring
   sc.load.target_pid = child.pid();  // a user's object: --rodata NAME={pid}
+  sc.load.single_target = static_cast<uint32_t>(child.pid());  // one fixed target: no map lookup (unless children follow)
   TraceSession session(sc);
   session.add_target(static_cast<uint32_t>(child.pid()));
   session.start();
@@ -68,9 +71,10 @@ PhaseRun run_phase(Phase phase, int round, const RunOptions& o, const WorkloadSp
     governor->stop();
     pr.record.governor = governor->report();
   }
+  if (phase == Phase::floor_nostats) pr.record.stats_on_anyway = bpf_stats_sysctl_on();  // someone else's stats
   session.stop();
   pr.record.workload = child.wait();
-  if (phase == Phase::floor) return pr;
+  if (phase == Phase::floor || phase == Phase::floor_nostats) return pr;
   const SessionReport rep = session.report();
   const bool detached = governor && governor->detached();
   EventCounts ev = event_counts(rep, sc, &pr.record.workload, detached);
@@ -92,6 +96,13 @@ PhaseComparison compare(const std::vector<double>& base, const std::vector<doubl
 }
 
 }  // namespace
+
+// The bare phase runs lean_tap (the minimal syscall tap) where it measures the same events as the
+// traced phase: syscall_tap alone on syscalls; otherwise the programs themselves feed a counting reader.
+bool lean_bare(const RunOptions& o, const std::vector<int>& nrs) {
+  return o.bpf_object.file.empty() && o.programs == std::vector<ProgramId>{ProgramId::syscall_tap} && !nrs.empty() &&
+         o.payload_bytes == 0;
+}
 
 // 0 workers (the default) = inline: the consumer handles each event itself. Measured on 2 CPUs
 // (bench/harness_cost.sh), the hand-off to a worker costs more than it spreads at every rate.
@@ -171,6 +182,7 @@ SessionConfig session_config(const RunOptions& o, std::vector<int> syscalls, boo
   c.load.follow_children = follow_children;
   c.load.payload_bytes = o.payload_bytes;
   c.load.max_targets = o.pipeline.max_targets;
+  c.load.stamp_every = o.pipeline.stamp_every;
   c.load.bpf_object = o.bpf_object;
   if (auto target = parse_function_target(o.function, nullptr)) {
     c.load.function_path = target->path;
@@ -213,6 +225,7 @@ RunScenario scenario_of(const RunOptions& o) {
   s.repeat = o.repeat;
   s.workers = handles_inline(o.pipeline) ? 0 : o.pipeline.workers;
   s.max_latency_ms = o.pipeline.max_latency_ms;
+  s.stamp_every = o.pipeline.stamp_every;
   s.queue_policy = o.pipeline.queue_policy;
   s.ring_bytes = o.pipeline.ring_bytes;
   s.budget_pct = o.budget_pct;
@@ -320,6 +333,24 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
   ov.baseline_ops_per_sec = median(base);
   ov.traced = compare(base, ops[Phase::traced]);
   if (ops.count(Phase::floor)) ov.floor = compare(base, ops[Phase::floor]);
+  if (ops.count(Phase::floor_nostats)) {
+    const auto& without = ops[Phase::floor_nostats];
+    ov.floor_nostats = compare(base, without);
+    if (ops.count(Phase::floor)) {
+      const auto& with = ops[Phase::floor];
+      std::vector<double> pct, ns;
+      for (std::size_t i = 0; i < with.size() && i < without.size(); ++i) {
+        if (with[i] <= 0 || without[i] <= 0) continue;
+        pct.push_back((1.0 - with[i] / without[i]) * 100.0);
+        ns.push_back((1.0 / with[i] - 1.0 / without[i]) * 1e9);  // time per op the stats add
+      }
+      ov.stats_cost_pct = median(pct);
+      ov.stats_cost_ci95 = bootstrap_median_ci95(pct);
+      ov.stats_cost_ns_per_op = median(ns);
+      ov.traced_slowdown_without_stats_pct = ov.traced.slowdown_pct - ov.stats_cost_pct;
+      for (const auto& pr : runs) ov.stats_sysctl_on = ov.stats_sysctl_on || pr.record.stats_on_anyway;
+    }
+  }
   if (ops.count(Phase::aggregate)) {
     ov.aggregate = compare(base, ops[Phase::aggregate]);
     ov.aggregate_cpu = aggregate_cpu;
@@ -332,6 +363,7 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
     const auto& bare = ops[Phase::bare];
     const auto& traced = ops[Phase::traced];
     ov.bare = compare(base, bare);
+    ov.bare_program = lean_bare(o, nrs) ? "lean_tap" : "programs";
     std::vector<double> kept;  // traced throughput as a fraction of the bare consumer's, per round
     for (std::size_t i = 0; i < bare.size() && i < traced.size(); ++i)
       if (bare[i] > 0) kept.push_back(traced[i] / bare[i] * 100.0);

@@ -40,6 +40,8 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
 
 // 0 workers or --inline: the consumer handles each event itself (the default).
 bool handles_inline(const PipelineOptions& p);
+// Whether the bare phase runs lean_tap (syscall_tap alone on syscalls) or the programs themselves.
+bool lean_bare(const RunOptions& o, const std::vector<int>& syscall_nrs);
 
 // The workload that gives the programs their ground truth: one program's own, or a mix of them.
 void default_workload_for_programs(RunOptions& o);
