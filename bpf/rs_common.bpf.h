@@ -22,6 +22,9 @@ const volatile __u32 rs_stamp_every = 1;
 /* The only traced tgid, compared directly (no map lookup); 0 = the `targets` map decides. Set by
  * userspace only when the target set is one fixed process (no followed children). */
 const volatile __u32 rs_target_tgid = 0;
+/* 1 = one ring buffer per CPU (rs_rings[cpu]) instead of the one `events` ring: producers on
+ * different CPUs never share a reserve lock. */
+const volatile __u8 rs_per_cpu_rings = 0;
 
 /* Run-time knob the governor flips without reloading: keep 1 of every N matches. */
 __u32 rs_sample_every = 1;
@@ -39,6 +42,28 @@ struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
+
+/* --rings per-cpu: userspace sizes this to the possible CPUs and puts a ring buffer in each slot
+ * (the template's size is only the template's). */
+struct rs_ring_inner {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 4096);
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct rs_ring_inner);
+} rs_rings SEC(".maps");
+
+/* The ring this CPU's records go to (NULL: a per-CPU slot userspace left empty). */
+static __always_inline void *rs_ring(void)
+{
+	if (!rs_per_cpu_rings)
+		return &events;
+	__u32 cpu = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&rs_rings, &cpu);
+}
 
 /* Traced tgids; shared by every program of a session. */
 struct {
@@ -145,7 +170,7 @@ static __always_inline void rs_fill_hdr(struct rs_hdr *h, __u32 size, __u8 prog,
 	h->t_hook = t_hook;
 }
 
-static __always_inline __u64 rs_ringbuf_flags(__u32 size)
+static __always_inline __u64 rs_ringbuf_flags(void *ring, __u32 size)
 {
 	if (rs_wakeup == RS_WAKEUP_EVERY)
 		return BPF_RB_FORCE_WAKEUP;
@@ -158,7 +183,7 @@ static __always_inline __u64 rs_ringbuf_flags(__u32 size)
 		 * wake-up on every submit while it stays above would queue an irq_work per event
 		 * until the reader catches up. A crossing missed under concurrent producers is
 		 * covered by the reader's short poll timeout. */
-		__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+		__u64 avail = bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA);
 		const __u64 window = 8 * (__u64)(size + 8); /* eight records and their ring headers */
 		return avail >= rs_wakeup_bytes && avail < rs_wakeup_bytes + window ? BPF_RB_FORCE_WAKEUP
 										    : BPF_RB_NO_WAKEUP;
@@ -172,7 +197,8 @@ static __always_inline void *rs_reserve(void *local, __u32 size, struct rs_count
 {
 	if (rs_transport == RS_TRANSPORT_PERFBUF)
 		return local;
-	void *e = bpf_ringbuf_reserve(&events, size, 0);
+	void *ring = rs_ring();
+	void *e = ring ? bpf_ringbuf_reserve(ring, size, 0) : 0;
 	if (!e)
 		cnt->c[RS_CNT_KERNEL_RESERVE]++;
 	return e;
@@ -184,7 +210,8 @@ static __always_inline void rs_submit(void *ctx, void *e, __u32 size, struct rs_
 	struct rs_hdr *h = e;
 	h->t_submit = (h->flags & RS_F_STAMPED) ? bpf_ktime_get_ns() : 0;
 	if (rs_transport == RS_TRANSPORT_RINGBUF) {
-		bpf_ringbuf_submit(e, rs_ringbuf_flags(size));
+		void *ring = rs_ring(); /* the ring rs_reserve() took the slot from: same CPU (no migration in a BPF run) */
+		bpf_ringbuf_submit(e, ring ? rs_ringbuf_flags(ring, size) : BPF_RB_FORCE_WAKEUP);
 		cnt->c[RS_CNT_EMITTED]++;
 	} else if (bpf_perf_event_output(ctx, &events, BPF_F_CURRENT_CPU, e, size) == 0) {
 		cnt->c[RS_CNT_EMITTED]++;
@@ -202,8 +229,9 @@ static __always_inline void rs_output(void *ctx, void *rec, __u32 size, struct r
 		return;
 	h->size = size;
 	h->t_submit = (h->flags & RS_F_STAMPED) ? bpf_ktime_get_ns() : 0;
+	void *ring = rs_ring();
 	if (rs_transport == RS_TRANSPORT_RINGBUF) {
-		if (bpf_ringbuf_output(&events, rec, size, rs_ringbuf_flags(size)) == 0)
+		if (ring && bpf_ringbuf_output(ring, rec, size, rs_ringbuf_flags(ring, size)) == 0)
 			cnt->c[RS_CNT_EMITTED]++;
 		else
 			cnt->c[RS_CNT_KERNEL_RESERVE]++;

@@ -41,6 +41,34 @@ TEST(CapacityModel, RingAbsorbsTheBurstBacklog) {
   EXPECT_EQ(ring_for_burst(100e3, 1.0, 300e3, 72).bytes_needed, 0u) << "drain faster than the burst: no backlog";
 }
 
+// --latency-bounds: the ladder once per reader latency bound, each with its own fit.
+TEST(Sweep, LatencyBoundsRunTheLadderUnderEachBound) {
+  RINGSIDE_REQUIRE_BPF();
+  const std::string out = temp_dir("sweep-bounds");
+  int code = 0;
+  Proc p = run({bin("ringside"), "sweep", "--workload", "write", "--rates", "2k,8k", "--latency-bounds", "5,40",
+                "--duration", "0.4", "--repeat", "1", "--no-report", "--out", out},
+               &code);
+  ASSERT_EQ(code, 0) << p.err() << p.out();
+  const auto results = read_results(out);
+  const auto& b = results["sweep"]["latency_bounds"];
+  ASSERT_EQ(b.size(), 2u) << b.dump();
+  EXPECT_EQ(b[0]["max_latency_ms"].get<uint32_t>(), 5u);
+  EXPECT_EQ(b[1]["max_latency_ms"].get<uint32_t>(), 40u);
+  for (const auto& bound : b) {
+    ASSERT_EQ(bound["points"].size(), 2u);
+    for (const auto& pt : bound["points"]) {
+      EXPECT_TRUE(pt["conserved"].get<bool>()) << pt.dump();
+      EXPECT_EQ(pt["dropped"].get<uint64_t>(), 0u) << "paced: nothing dropped";
+    }
+    EXPECT_EQ(bound["model_total"]["n"].get<std::size_t>(), 2u);
+  }
+  EXPECT_NE(p.out().find("latency bound"), std::string::npos) << p.out();
+  expect_usage_error({"sweep", "--latency-bounds", "0"}, "--latency-bounds");
+  expect_usage_error({"sweep", "--latency-bounds", "10", "--wakeup", "every"}, "batch");
+  expect_usage_error({"sweep", "--latency-bounds", "10", "--auto"}, "--latency-bounds");
+}
+
 TEST(Sweep, ShortLadderWritesTheCapacityPlan) {
   RINGSIDE_REQUIRE_BPF();
   const std::string out = temp_dir("sweep");

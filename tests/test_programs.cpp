@@ -238,7 +238,7 @@ TEST_P(MultiProgram, EveryProgramConservesItsShare) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Rings, MultiProgram, testing::Values("shared", "per-program"));
+INSTANTIATE_TEST_SUITE_P(Rings, MultiProgram, testing::Values("shared", "per-program", "per-cpu"));
 
 TEST(AgentConfig, TheWholeFileRunsAsItIs) {
   RINGSIDE_REQUIRE_BPF();

@@ -144,6 +144,20 @@ TEST(Run, BarePhaseRunsTheLeanTap) {
   expect_usage_error({"run", "--no-report", "--program", "lean_tap"}, "program");
 }
 
+// --rings per-cpu: one ring per CPU; two producer threads at max rate, every event accounted.
+TEST(Run, PerCpuRingsConserveWithTwoProducers) {
+  RINGSIDE_REQUIRE_BPF();
+  auto r = run_ok({"--workload", "write", "--threads", "2", "--rings", "per-cpu", "--duration", "0.5", "--repeat", "1",
+                   "--phases", "baseline,traced"},
+                  "per-cpu");
+  const auto& ev = r["summary"]["events"];
+  EXPECT_TRUE(ev["conserved"].get<bool>()) << ev.dump();
+  EXPECT_EQ(ev["received"].get<uint64_t>() + ev["dropped_total"].get<uint64_t>(), ev["expected"].get<uint64_t>());
+  EXPECT_GT(ev["received"].get<uint64_t>(), 10000u);
+  expect_usage_error({"run", "--no-report", "--rings", "per-cpu", "--transport", "perfbuf"}, "per-CPU already");
+  expect_usage_error({"run", "--no-report", "--rings", "per-core"}, "--rings");
+}
+
 TEST(Run, BadInputIsOneLineAndExit2) {
   expect_usage_error({"run", "--no-report", "--workload", "nope"}, "workload");
   expect_usage_error({"run", "--no-report", "--rate", "12x"}, "rate");

@@ -91,6 +91,7 @@ int run_run(RunArgs& a) {
   std::vector<RunOptions> combos = combinations(a.flags, base);
   if (object)
     for (auto& o : combos) o.pipeline.transport = object->transport;
+  for (const auto& o : combos) check_rings(o);
   std::optional<Scenario> scenario;
   if (!a.scenario.empty()) scenario = parse_enum<Scenario>(a.scenario).value_or_throw("--scenario");
   const Prepared env = prepare_bpf_command(base, KeepCaps::bpf);

@@ -34,6 +34,7 @@ struct SweepArgs {
   std::string burst;  // RATE:SECONDS
   std::string plan;   // RATE[,CPUS]
   std::string payload_sizes;  // a second axis: record size at the first rate
+  std::string latency_bounds;  // a second axis: the rate ladder under each reader latency bound
   bool no_report = false;
 };
 
@@ -70,6 +71,14 @@ int run_sweep(SweepArgs& a) {
   }
   // every rung is checked before any runs
   std::vector<Rate> ladder = a.autoscan ? std::vector<Rate>{Rate{1000}} : parse_list(a.rates, parse_rate).value_or_throw("--rates");
+  std::vector<uint64_t> bounds;
+  if (!a.latency_bounds.empty()) {
+    bounds = parse_list(a.latency_bounds, [](std::string_view t) { return parse_count(t, 1, 10000); })
+                 .value_or_throw("--latency-bounds");
+    if (!a.payload_sizes.empty() || a.autoscan) throw_usage("--latency-bounds", "give it without --payload-sizes or --auto");
+    if (o.pipeline.wakeup.kind != WakeupPolicy::Kind::batch)
+      throw_usage("--latency-bounds", "the reader's latency bound applies to batch wake-ups (--wakeup batch:N)");
+  }
   const Prepared env = prepare_bpf_command(o, KeepCaps::bpf);
   const ProbeReport& probe = env.probe;
 
@@ -80,20 +89,24 @@ int run_sweep(SweepArgs& a) {
   std::string failure;  // what ended the sweep early, when not a signal
   // One rung; false once a stop signal cut the sweep short (a rung with no complete round is
   // left out, one with some keeps them).
-  auto measure = [&](double rate) -> bool {
+  // `bound` > 0: under that reader latency bound, into its LatencyBoundRun
+  auto measure = [&](double rate, uint32_t bound = 0) -> bool {
     RunOptions ro = o;
     ro.rate = Rate{rate > 0 ? std::round(rate) : 0};
-    const Progress progress(fmt::format("sweep {} #{}", rate > 0 ? fmt::format("{:.0f}/s", rate) : "max",
-                                        sweep.points.size() + 1));
+    if (bound) ro.pipeline.max_latency_ms = bound;
+    const Progress progress(fmt::format("sweep {}{} #{}", bound ? fmt::format("bound {} ms, ", bound) : "",
+                                        rate > 0 ? fmt::format("{:.0f}/s", rate) : "max", sweep.summaries.size() + 1));
     ScenarioOutcome outcome =
         run_scenario(ro, probe, [&](const std::string& line) { progress(line); }, kDefaultPhases, env.sink);
     progress.done();
     interrupted = outcome.interrupted;
     if (!outcome.failure.empty()) failure = outcome.failure;
     if (outcome.complete_rounds == 0) return false;
-    sweep.points.push_back(SweepPoint::of(ro.rate.per_sec, outcome.summary));
+    auto& points = bound ? sweep.latency_bounds.back().points : sweep.points;
+    points.push_back(SweepPoint::of(ro.rate.per_sec, outcome.summary));
     sweep.summaries.push_back(outcome.summary);
-    print_sweep_point(sweep.points.back());
+    if (bound) fmt::print("bound {:>5} ms: ", bound);
+    print_sweep_point(points.back());
     return !interrupted;
   };
   const auto last = [&]() -> const SweepPoint& { return sweep.points.back(); };
@@ -125,6 +138,26 @@ int run_sweep(SweepArgs& a) {
       fmt::print("payload {:>5} B: record {:.0f} B, ", pp.payload_bytes, pp.record_bytes);
       print_sweep_point(pp.point);
     }
+  } else if (!bounds.empty()) {
+    for (uint64_t b : bounds) {
+      if (interrupted) break;
+      LatencyBoundRun run;
+      run.max_latency_ms = static_cast<uint32_t>(b);
+      sweep.latency_bounds.push_back(run);
+      bool go = true;
+      for (const Rate& r : ladder)
+        if (!(go = measure(r.per_sec, run.max_latency_ms))) break;
+      LatencyBoundRun& done = sweep.latency_bounds.back();
+      std::vector<double> x, y;
+      for (const SweepPoint& p : done.points)
+        if (p.target_rate > 0) x.push_back(p.achieved_rate), y.push_back(p.tracer_cpu_pct);
+      done.total = fit_line(x, y);
+      done.max_rate_within_budget = rate_at_budget(done.total, o.budget_pct);
+      if (!go) break;
+    }
+    for (const LatencyBoundRun& b : sweep.latency_bounds)
+      fmt::print("latency bound {:>5} ms: max rate within {:.2f} %: {}\n", b.max_latency_ms, o.budget_pct,
+                 b.max_rate_within_budget ? fmt::format("{:.0f}/s", *b.max_rate_within_budget) : "n/a (no fit)");
   } else if (!a.autoscan) {
     for (const Rate& r : ladder)
       if (!measure(r.per_sec)) break;
@@ -221,6 +254,9 @@ Subcommand register_sweep(CLI::App& root) {
   app->add_option("--payload-sizes", a->payload_sizes,
                   "B1,B2,…: sweep record size instead of rate (syscall_tap write payload, file_ops name length) "
                   "at the first --rates rate");
+  app->add_option("--latency-bounds", a->latency_bounds,
+                  "MS1,MS2,…: run the rate ladder under each reader latency bound (--max-latency-ms): CPU vs "
+                  "latency bound, and the highest rate within budget under each");
   app->add_flag("--no-report", a->no_report, "write results.json only");
   return {app, [a] { return run_sweep(*a); }};
 }

@@ -161,8 +161,10 @@ const std::vector<OptionSpec> kSpecs = {
        return set(o.bpf_object.expect_per_op, parse_number(t, 0, 1e6));
      },
      [](const RunOptions& o) { return num(o.bpf_object.expect_per_op); }},
-    {"agent.ebpf.rings", "--rings", G::pipeline, "several programs: shared (one ring) or per-program (default shared)",
-     "shared or per-program", false, false,
+    {"agent.ebpf.rings", "--rings", G::pipeline,
+     "shared (one ring for every program), per-program (one each) or per-cpu (one per CPU, shared by every program); "
+     "default shared",
+     "shared, per-program or per-cpu", false, false,
      [](RunOptions& o, std::string_view t) { return set(o.pipeline.rings, parse_enum<RingLayout>(t)); },
      [](const RunOptions& o) { return std::string(to_string(o.pipeline.rings)); }},
     {"agent.ebpf.transport", "--transport", G::pipeline, "ringbuf|perfbuf (default ringbuf)", "ringbuf or perfbuf",

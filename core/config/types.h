@@ -21,7 +21,8 @@ enum class QueuePolicy : uint8_t { drop, block };
 // floor_nostats: the floor without BPF_ENABLE_STATS — the stats' own cost is floor vs floor_nostats.
 enum class Phase : uint8_t { baseline, floor, floor_nostats, bare, aggregate, traced };
 // Several programs: one ring for all, or one ring each (one wait over them either way).
-enum class RingLayout : uint8_t { shared, per_program };
+// per_cpu: one ring per CPU, shared by every program (producers on different CPUs never contend).
+enum class RingLayout : uint8_t { shared, per_program, per_cpu };
 // The catalog of reference programs (core/programs/registry.cpp).
 // bpf_object is not in the catalog: a user's own object (--bpf-object), its records opaque.
 enum class ProgramId : uint8_t { syscall_tap, file_ops, exec, tcp_connect, function_timing, memory_alloc, bpf_object, lean_tap };
@@ -52,8 +53,8 @@ struct EnumNames<Phase> {
 };
 template <>
 struct EnumNames<RingLayout> {
-  static constexpr std::array<std::pair<RingLayout, std::string_view>, 2> table = {
-      {{RingLayout::shared, "shared"}, {RingLayout::per_program, "per-program"}}};
+  static constexpr std::array<std::pair<RingLayout, std::string_view>, 3> table = {
+      {{RingLayout::shared, "shared"}, {RingLayout::per_program, "per-program"}, {RingLayout::per_cpu, "per-cpu"}}};
 };
 template <>
 struct EnumNames<ProgramId> {

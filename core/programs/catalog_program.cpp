@@ -75,6 +75,49 @@ void configure_events_map(bpf_map* events, const LoadOptions& o) {
   if (o.reuse_events_fd >= 0) reuse_map(events, o.reuse_events_fd, "the ring");
 }
 
+void configure_per_cpu_rings(bpf_map* rings, bpf_map* events, const LoadOptions& o) {
+  if (!o.per_cpu_rings) return;  // the outer map stays one empty slot
+  if (o.transport != Transport::ringbuf) throw std::runtime_error("--rings per-cpu: the perf buffer is per-CPU already");
+  bpf_map__set_max_entries(rings, static_cast<uint32_t>(std::max(libbpf_num_possible_cpus(), 1)));
+  if (o.reuse_rings_fd >= 0) reuse_map(rings, o.reuse_rings_fd, "the per-CPU rings");
+  if (o.reuse_events_fd < 0) bpf_map__set_max_entries(events, ring_size_for(4096));  // unused: one page
+}
+
+std::vector<int> fill_per_cpu_rings(int rings_fd, const LoadOptions& o) {
+  const int ncpu = std::max(libbpf_num_possible_cpus(), 1);
+  const uint32_t size = ring_size_for(std::max<uint64_t>(o.ring_bytes / static_cast<uint64_t>(ncpu), 4096));
+  std::vector<int> fds;
+  try {
+    for (uint32_t cpu = 0; cpu < static_cast<uint32_t>(ncpu); ++cpu) {
+      const int fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, "rs_ring_cpu", 0, 0, size, nullptr);
+      if (fd < 0) throw std::runtime_error("failed to create the ring of CPU " + std::to_string(cpu) + ": " + err_text(errno));
+      fds.push_back(fd);
+      if (bpf_map_update_elem(rings_fd, &cpu, &fd, BPF_ANY))
+        throw std::runtime_error("failed to install the ring of CPU " + std::to_string(cpu) + ": " + err_text(errno));
+    }
+  } catch (...) {
+    for (int fd : fds) ::close(fd);
+    throw;
+  }
+  return fds;
+}
+
+std::vector<int> per_cpu_ring_fds(int rings_fd) {
+  const int ncpu = std::max(libbpf_num_possible_cpus(), 1);
+  std::vector<int> fds;
+  for (uint32_t cpu = 0; cpu < static_cast<uint32_t>(ncpu); ++cpu) {
+    uint32_t id = 0;
+    int fd = -1;
+    if (bpf_map_lookup_elem(rings_fd, &cpu, &id) == 0) fd = bpf_map_get_fd_by_id(id);
+    if (fd < 0) {
+      for (int f : fds) ::close(f);
+      throw std::runtime_error("failed to open the ring of CPU " + std::to_string(cpu) + ": " + err_text(errno));
+    }
+    fds.push_back(fd);
+  }
+  return fds;
+}
+
 uint32_t rodata_wakeup(const WakeupPolicy& w) {
   switch (w.kind) {
     case WakeupPolicy::Kind::every: return RS_WAKEUP_EVERY;

@@ -7,6 +7,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <unistd.h>
+
 #include <cerrno>
 #include <stdexcept>
 #include <string>
@@ -25,6 +27,13 @@ void configure_events_map(bpf_map* events, const LoadOptions& o);
 void reuse_map(bpf_map* map, int fd, const char* what);
 uint32_t rodata_wakeup(const WakeupPolicy& w);
 std::vector<KindCount> read_aggregate(int agg_fd, uint16_t kinds);
+// --rings per-cpu: the outer map sized to the possible CPUs (before load) ...
+void configure_per_cpu_rings(bpf_map* rings, bpf_map* events, const LoadOptions& o);
+// ... and, after load, one ring buffer per CPU put into it (their fds, the caller closes them);
+// nothing when the outer map is shared (reuse_rings_fd).
+std::vector<int> fill_per_cpu_rings(int rings_fd, const LoadOptions& o);
+// The per-CPU ring fds of an outer map, in CPU order (each a new fd the caller closes).
+std::vector<int> per_cpu_ring_fds(int rings_fd);
 // "failed to load X: <reason>", with the verifier's last lines when it rejected a program.
 std::string load_failure(const char* name, int err, const std::string& libbpf_log);
 // Attaches a uprobe (or uretprobe) on `symbol` of the ELF `path` in process `pid` (-1: all).
@@ -62,6 +71,11 @@ class CatalogProgram : public LoadedProgram {
     return read_aggregate(bpf_map__fd(skel_->maps.rs_agg), kinds_);
   }
   int events_fd() const override { return bpf_map__fd(skel_->maps.events); }
+  std::vector<int> ring_fds() const override { return options_.per_cpu_rings ? own_rings_ : std::vector<int>{events_fd()}; }
+  int rings_map_fd() const override { return bpf_map__fd(skel_->maps.rs_rings); }
+  ~CatalogProgram() override {
+    for (int fd : own_rings_) ::close(fd);
+  }
   int targets_fd() const override { return bpf_map__fd(skel_->maps.targets); }
   int counters_fd() const override { return bpf_map__fd(skel_->maps.counters); }
 
@@ -81,6 +95,8 @@ class CatalogProgram : public LoadedProgram {
     // a followed child joins the map at fork: one fixed target only without followers
     if (options_.filter_targets && !options_.follow_children) ro->rs_target_tgid = options_.single_target;
     configure_events_map(skel_->maps.events, options_);
+    ro->rs_per_cpu_rings = options_.per_cpu_rings ? 1 : 0;
+    configure_per_cpu_rings(skel_->maps.rs_rings, skel_->maps.events, options_);
     ro->rs_wakeup_bytes = uint64_t{options_.wakeup.batch} * 64;  // batch:N = N × 64 bytes pending
     if (options_.reuse_targets_fd >= 0) reuse_map(skel_->maps.targets, options_.reuse_targets_fd, "targets");
     else if (options_.max_targets) bpf_map__set_max_entries(skel_->maps.targets, options_.max_targets);
@@ -95,6 +111,10 @@ class CatalogProgram : public LoadedProgram {
     int err = 0;
     const std::string log = capture_libbpf_log([&] { err = Skel::load(skel_.get()); });
     if (err) throw std::runtime_error(load_failure(name_, err, log));
+    if (options_.per_cpu_rings) {
+      own_rings_ = options_.reuse_rings_fd >= 0 ? per_cpu_ring_fds(options_.reuse_rings_fd)
+                                                : fill_per_cpu_rings(rings_map_fd(), options_);
+    }
   }
 
   // Marks a program to be loaded (and accounted); attaching it is attach_all()'s job.
@@ -113,6 +133,7 @@ class CatalogProgram : public LoadedProgram {
   LinkSet links_;
   std::vector<bpf_program*> active_;
   std::vector<bpf_program*> followers_;
+  std::vector<int> own_rings_;  // per_cpu_rings: the ring of each CPU (fds this object holds)
 };
 
 }  // namespace ringside

@@ -47,6 +47,8 @@ struct LoadOptions {
   std::string function_symbol;    // function_timing: the function
   int reuse_events_fd = -1;       // share another program's ring (one ring for the session)
   int reuse_targets_fd = -1;      // share the session's target set
+  bool per_cpu_rings = false;     // one ring buffer per CPU (rs_rings) instead of `events`
+  int reuse_rings_fd = -1;        // per_cpu_rings: share another program's rs_rings
   uint32_t max_targets = 0;       // the target set's size (0: the BPF default, RS_MAX_TARGETS)
   BpfObjectOptions bpf_object;    // bpf_object: the user's object and how to read it
   pid_t target_pid = 0;           // bpf_object: what {pid} in --rodata stands for (0: not known)
@@ -80,6 +82,9 @@ class LoadedProgram {
   // Aggregate mode: what the program counted, by kind (empty when it streams).
   [[nodiscard]] virtual std::vector<KindCount> aggregate_counts() const = 0;
   [[nodiscard]] virtual int events_fd() const = 0;
+  // The rings the consumer reads: events_fd(), or one per CPU with per_cpu_rings.
+  [[nodiscard]] virtual std::vector<int> ring_fds() const { return {events_fd()}; }
+  [[nodiscard]] virtual int rings_map_fd() const { return -1; }  // per_cpu_rings: the outer map
   [[nodiscard]] virtual int targets_fd() const = 0;
   [[nodiscard]] virtual int counters_fd() const = 0;
 };

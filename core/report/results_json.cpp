@@ -205,10 +205,20 @@ json sweep_json(const SweepResult& s) {
     j["user_ns_per_event"] = p.user_ns_per_event;
     payload.push_back(j);
   }
+  json bounds = json::array();
+  for (const LatencyBoundRun& b : s.latency_bounds) {
+    json pts = json::array();
+    for (const SweepPoint& p : b.points) pts.push_back(point_json(p));
+    bounds.push_back({{"max_latency_ms", b.max_latency_ms},
+                      {"points", pts},
+                      {"model_total", fit_json(b.total)},
+                      {"max_rate_within_budget", opt(b.max_rate_within_budget)}});
+  }
   json j = {{"workload", to_string(s.workload)},
             {"budget_pct", s.budget_pct},
             {"points", points},
             {"payload_points", payload},
+            {"latency_bounds", bounds},
             {"model", {{"kernel", fit_json(s.kernel)}, {"user", fit_json(s.user)}, {"total", fit_json(s.total)}}},
             {"max_rate_no_drops", opt(s.max_rate_no_drops)},
             {"observed_max_rate_within_budget", opt(s.observed_max_rate_within_budget)},

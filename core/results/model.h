@@ -246,6 +246,14 @@ struct PayloadPoint {
   double kernel_ns_per_event = 0, user_ns_per_event = 0;
 };
 
+// The rate ladder under one reader latency bound (--latency-bounds): CPU vs latency bound.
+struct LatencyBoundRun {
+  uint32_t max_latency_ms = 10;
+  std::vector<SweepPoint> points;
+  LinearFit total;                               // tracer % = a + b·rate over its open-loop points
+  std::optional<double> max_rate_within_budget;  // that fit solved for the budget
+};
+
 struct SweepPlan {
   double rate = 0;
   int cpus = 0;
@@ -258,6 +266,7 @@ struct SweepResult {
   double budget_pct = 1.0;
   std::vector<SweepPoint> points;
   std::vector<PayloadPoint> payload_points;  // --payload-sizes
+  std::vector<LatencyBoundRun> latency_bounds;  // --latency-bounds
   LinearFit kernel, user, total;
   std::optional<double> max_rate_no_drops, observed_max_rate_within_budget, max_rate_within_budget;
   double kernel_ns_per_event = 0, user_ns_per_event = 0;

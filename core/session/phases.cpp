@@ -123,6 +123,12 @@ void default_workload_for_programs(RunOptions& o) {
   for (WorkloadKind k : kinds) o.mix[std::string(to_string(k))] = 1;
 }
 
+void check_rings(const RunOptions& o) {
+  if (o.pipeline.rings != RingLayout::per_cpu) return;
+  if (!o.bpf_object.file.empty()) throw UsageError("--rings per-cpu: a --bpf-object writes its own ring");
+  if (o.pipeline.transport == Transport::perfbuf) throw UsageError("--rings per-cpu: the perf buffer is per-CPU already");
+}
+
 void check_phases(const RunOptions& o, const std::vector<Phase>& phases) {
   const auto has = [&](Phase p) { return std::find(phases.begin(), phases.end(), p) != phases.end(); };
   if (has(Phase::aggregate))
@@ -156,6 +162,7 @@ std::optional<BpfObjectInfo> complete_program_options(RunOptions& o, const std::
       throw UsageError("--ring, --rodata, --timestamp-offset, --drop-counter and --expect-per-op need --bpf-object FILE");
   }
   const auto has = [&](ProgramId id) { return std::find(o.programs.begin(), o.programs.end(), id) != o.programs.end(); };
+  check_rings(o);
   if (has(ProgramId::function_timing) && o.function.empty())
     o.function = default_workload_exe() + ":" + kWorkloadCallSymbol;
   if (o.payload_bytes > 0 && !has(ProgramId::syscall_tap) && !has(ProgramId::file_ops))

@@ -40,6 +40,8 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
 
 // 0 workers or --inline: the consumer handles each event itself (the default).
 bool handles_inline(const PipelineOptions& p);
+// --rings per-cpu needs the catalog on a ring buffer: UsageError otherwise.
+void check_rings(const RunOptions& o);
 // Whether the bare phase runs lean_tap (syscall_tap alone on syscalls) or the programs themselves.
 bool lean_bare(const RunOptions& o, const std::vector<int>& syscall_nrs);
 

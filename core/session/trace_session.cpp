@@ -51,14 +51,17 @@ TraceSession::TraceSession(SessionConfig config) : config_(std::move(config)) {
   for (ProgramId id : config_.programs) {
     LoadOptions o = config_.load;
     o.follow_children = follow && programs_.empty();
+    o.per_cpu_rings = config_.rings == RingLayout::per_cpu;
     if (!programs_.empty()) {
       o.reuse_targets_fd = programs_.front()->targets_fd();
       if (config_.rings == RingLayout::shared) o.reuse_events_fd = programs_.front()->events_fd();
+      if (o.per_cpu_rings) o.reuse_rings_fd = programs_.front()->rings_map_fd();
     }
     programs_.push_back(program_spec(id).load(o));
   }
   config_.pipeline.format = record_format_of(config_.programs, config_.load);
   std::vector<int> rings;
+  if (config_.rings == RingLayout::per_cpu) rings = programs_.front()->ring_fds();  // every program's
   for (const auto& p : programs_)
     if (config_.rings == RingLayout::per_program || rings.empty()) rings.push_back(p->events_fd());
   if (config_.consumer == Consumer::counting) {
