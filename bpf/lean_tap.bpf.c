@@ -11,8 +11,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include "rs_common.bpf.h"
+#include "rs_syscall.bpf.h"
 #include "lean_tap.h"
-#include "syscall_tap.h" /* RS_MAX_SYSCALLS */
 
 const volatile __u8 lean_nr[RS_MAX_SYSCALLS]; /* raw_tp: the traced syscalls */
 
@@ -35,10 +35,7 @@ static __always_inline int lean_emit(__u64 id)
 	e->tid = (__u32)id;
 	e->t_hook = 0;
 	e->t_submit = bpf_ktime_get_ns();
-	__u64 avail = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
-	bpf_ringbuf_submit(e, avail >= rs_wakeup_bytes && avail < rs_wakeup_bytes + 8 * (sizeof(struct rs_lean_event) + 8)
-				      ? BPF_RB_FORCE_WAKEUP
-				      : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, rs_ringbuf_flags(&events, sizeof(struct rs_lean_event)));
 	cnt->c[RS_CNT_EMITTED]++;
 	return 0;
 }
@@ -48,7 +45,7 @@ SEC("tracepoint/syscalls/sys_enter_write")
 int lean_tp(void *ctx)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	if ((__u32)(id >> 32) != rs_target_tgid)
+	if (!rs_is_target(id >> 32)) /* the rodata tgid: lean_tap always has one fixed target */
 		return 0;
 	return lean_emit(id);
 }
@@ -57,14 +54,10 @@ int lean_tp(void *ctx)
 SEC("raw_tracepoint/sys_enter")
 int lean_raw(struct bpf_raw_tracepoint_args *ctx)
 {
-	__u64 nr = (__u64)ctx->args[1];
-	if (nr >= RS_MAX_SYSCALLS)
-		return 0;
-	asm volatile("" : "+r"(nr));
-	if (!lean_nr[nr])
+	if (!rs_nr_in(lean_nr, (__s64)ctx->args[1]))
 		return 0;
 	__u64 id = bpf_get_current_pid_tgid();
-	if ((__u32)(id >> 32) != rs_target_tgid)
+	if (!rs_is_target(id >> 32))
 		return 0;
 	return lean_emit(id);
 }

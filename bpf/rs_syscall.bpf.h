@@ -8,6 +8,8 @@
 #ifndef RINGSIDE_RS_SYSCALL_BPF_H
 #define RINGSIDE_RS_SYSCALL_BPF_H
 
+#include "syscall_tap.h" /* RS_MAX_SYSCALLS */
+
 struct syscall_tp_t___rs {
 	int syscall_nr;
 	unsigned long args[6];
@@ -17,6 +19,17 @@ struct syscall_trace_enter___rs {
 	int nr;
 	unsigned long args[6];
 } __attribute__((preserve_access_index));
+
+/* Whether syscall `nr` is marked in a rodata table of RS_MAX_SYSCALLS flags: one unsigned bound
+ * check the verifier keeps through to the index. */
+static __always_inline int rs_nr_in(const volatile __u8 *table, __s64 nr)
+{
+	__u64 i = (__u64)nr;
+	if (i >= RS_MAX_SYSCALLS)
+		return 0;
+	asm volatile("" : "+r"(i));
+	return table[i];
+}
 
 /* The syscall number and its first three arguments: two reads (the number, then the three
  * adjacent arguments at once) at CO-RE-relocated offsets. (A direct context load is not an

@@ -19,13 +19,7 @@ const volatile __u32 payload_bytes = 0; /* write: capture this many bytes of the
 
 static __always_inline int wanted(__s64 nr, __u32 tgid)
 {
-	__u64 i = (__u64)nr; /* one unsigned bound check the verifier keeps through to the index */
-	if (i >= RS_MAX_SYSCALLS)
-		return 0;
-	asm volatile("" : "+r"(i));
-	if (!want_nr[i])
-		return 0;
-	return rs_is_target(tgid);
+	return rs_nr_in(want_nr, nr) && rs_is_target(tgid);
 }
 
 static __always_inline void fill(struct rs_syscall_event *e, __u64 t_hook, __u64 id, __s32 nr, const __u64 *args)

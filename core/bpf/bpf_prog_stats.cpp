@@ -123,9 +123,7 @@ BpfStats acquire_bpf_stats() {
   try {
     return {std::make_shared<BpfStatsGuard>(), "BPF_ENABLE_STATS"};
   } catch (const std::runtime_error& e) {
-    std::ifstream sysctl("/proc/sys/kernel/bpf_stats_enabled");
-    int enabled = 0;
-    if (sysctl >> enabled && enabled == 1) return {nullptr, "sysctl kernel.bpf_stats_enabled=1"};
+    if (bpf_stats_sysctl_on()) return {nullptr, "sysctl kernel.bpf_stats_enabled=1"};
     throw UsageError(fmt::format("BPF run-time stats need CAP_SYS_ADMIN for BPF_ENABLE_STATS, or "
                                  "kernel.bpf_stats_enabled=1 (sysctl -w kernel.bpf_stats_enabled=1): without them "
                                  "the kernel's share of the cost cannot be measured ({})",

@@ -345,12 +345,10 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
     ov.floor_nostats = compare(base, without);
     if (ops.count(Phase::floor)) {
       const auto& with = ops[Phase::floor];
-      std::vector<double> pct, ns;
-      for (std::size_t i = 0; i < with.size() && i < without.size(); ++i) {
-        if (with[i] <= 0 || without[i] <= 0) continue;
-        pct.push_back((1.0 - with[i] / without[i]) * 100.0);
-        ns.push_back((1.0 / with[i] - 1.0 / without[i]) * 1e9);  // time per op the stats add
-      }
+      const std::vector<double> pct = paired_slowdowns(without, with);
+      std::vector<double> ns;  // time per op the stats add
+      for (std::size_t i = 0; i < with.size() && i < without.size(); ++i)
+        if (with[i] > 0 && without[i] > 0) ns.push_back((1.0 / with[i] - 1.0 / without[i]) * 1e9);
       ov.stats_cost_pct = median(pct);
       ov.stats_cost_ci95 = bootstrap_median_ci95(pct);
       ov.stats_cost_ns_per_op = median(ns);
