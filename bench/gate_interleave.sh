@@ -6,7 +6,8 @@
 #          below): every regression verdict is a detection
 #   cpu    B gets N = 10 % of the CPU ns/event: every regression verdict is a detection
 # Each gate is `ringside gate --interleave --workload write --rate 20000 --wakeup every` with its
-# defaults (alpha 0.01, looks at 12/24/36/48 pairs, 5 % threshold). Outcomes are appended to
+# defaults (alpha 0.01, looks at 12/24/36/48 pairs, 5 % threshold, runs of 0.4 s after a 0.1 s
+# warm-up round where the build has `run --warmup-s`: gate.json run_warmup_s). Outcomes go to
 # $OUT/gates.csv, so batches accumulate: rerun with the same OUT to add gates, and the summary
 # counts everything in the file.
 #

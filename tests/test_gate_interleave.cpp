@@ -213,12 +213,47 @@ TEST(GateInterleaveCli, AnInjectedHandlerDelayIsARegression) {
   EXPECT_EQ(g["outcome"], "regression");
   EXPECT_EQ(g["pairs"].size(), 7u) << "six pairs and the warm-up";
   EXPECT_EQ(g["pairs"][0]["warmup"], true);
+  EXPECT_EQ(g["run_warmup_s"], 0.1) << "this build's runs take a short warm-up round";
+  EXPECT_EQ(g["pairs"][1]["a"].count("latency.end_to_end.p50"), 1u);
   bool e2e_regressed = false;
   for (const auto& m : g["result"]["metrics"])
     if (m["name"] == "latency.end_to_end.p50") e2e_regressed = m["verdict"] == "REGRESSION" && m["change"].get<double>() > 100;
   EXPECT_TRUE(e2e_regressed) << g["result"].dump();
   EXPECT_TRUE(std::filesystem::exists(out + "/gate.xml"));
   EXPECT_TRUE(std::filesystem::exists(out + "/gate.md"));
+}
+
+}  // namespace
+
+namespace {
+
+// A side built before `run --warmup-s` existed (a wrapper whose help lacks it and which refuses
+// it): both sides keep run's default warm-up round, so the two stay alike, and the gate runs.
+TEST(GateInterleaveCli, AnOlderBuildWithoutWarmupSKeepsRunsDefaultOnBothSides) {
+  RINGSIDE_REQUIRE_BPF();
+  const std::string out = temp_dir("gate-il-old");
+  std::filesystem::create_directories(out);
+  const std::string old = out + "/old-ringside";
+  {
+    std::ofstream f(old);
+    f << "#!/bin/sh\n"
+         "for a in \"$@\"; do [ \"$a\" = --warmup-s ] && { echo \"unknown option --warmup-s\" >&2; exit 2; }; done\n"
+         "if [ \"$1\" = run ] && [ \"$2\" = --help ]; then '"
+      << bin("ringside") << "' run --help | grep -v -- --warmup-s; exit 0; fi\n"
+      << "exec '" << bin("ringside") << "' \"$@\"\n";
+  }
+  std::filesystem::permissions(old, std::filesystem::perms::owner_all);
+  int code = 0;
+  const Proc p = run({bin("ringside"), "gate", "--interleave", "--workload", "write", "--rate", "5000", "--a-binary", old,
+                      "--metrics", "latency.end_to_end.p50", "--alpha", "0.3", "--pairs", "2", "--max-pairs", "2",
+                      "--run-duration", "0.2", "--seed", "3", "--out", out + "/gate"},
+                     &code);
+  EXPECT_TRUE(code == 0 || code == 1) << p.err();
+  EXPECT_NE(p.err().find("after a 0.2 s warm-up"), std::string::npos) << p.err();
+  std::ifstream in(out + "/gate/gate.json");
+  const nlohmann::json g = nlohmann::json::parse(in);
+  EXPECT_EQ(g["run_warmup_s"], 0.2) << "run's default: as long as the measured phases";
+  EXPECT_EQ(g["pairs"].size(), 3u);
 }
 
 }  // namespace

@@ -105,6 +105,9 @@ std::vector<std::string> split_words(const std::string& text, std::string_view f
   return out;
 }
 
+// Seconds of each run's own warm-up phases under the interleaved gate.
+constexpr double kGateRunWarmupS = 0.1;
+
 std::string self_binary() {
   std::error_code ec;
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
@@ -129,6 +132,12 @@ int run_interleaved_gate(const GateFlags& flags, std::vector<std::string> shared
   setup.shared = std::move(shared);
   setup.out_dir = f.out;
   setup.run_duration_s = parse_number(f.run_duration, 0, 3600, true).value_or_throw("--run-duration");
+  // Each run's own warm-up round (run's default: as long as the measured phases) doubles its time;
+  // a short one takes the process's cold start away. Both sides get it or neither does (a build
+  // older than `run --warmup-s` keeps run's default on both).
+  if (f.a_agent.empty() && gate::run_accepts(setup.a.binary, "--warmup-s") &&
+      gate::run_accepts(setup.b.binary, "--warmup-s"))
+    setup.run_warmup_s = std::min(kGateRunWarmupS, setup.run_duration_s);
   gate::InterleaveOptions& o = setup.stats;
   o.alpha = flags.alpha_given ? flags.stats.alpha : 0.01;
   o.threshold_pct = flags.stats.max_regression_pct;
@@ -146,8 +155,9 @@ int run_interleaved_gate(const GateFlags& flags, std::vector<std::string> shared
     fmt::print(stderr, "ringside: warning: no regression can be significant before a later look: {}\n", *why);
   OutputDir out(setup.out_dir);
   install_stop_handlers();
-  fmt::print(stderr, "gate: interleaving A and B, {} to {} pairs (seed {}), runs of {} s; results in {}\n", o.first_pairs,
-             o.max_pairs, o.seed, setup.run_duration_s, setup.out_dir);
+  fmt::print(stderr, "gate: interleaving A and B, {} to {} pairs (seed {}), runs of {} s after a {} s warm-up; results in {}\n",
+             o.first_pairs, o.max_pairs, o.seed, setup.run_duration_s,
+             setup.run_warmup_s >= 0 ? setup.run_warmup_s : std::min(1.0, setup.run_duration_s), setup.out_dir);
   const gate::InterleaveOutcome result = gate::run_interleaved(
       setup, [](const std::string& line) { fmt::print(stderr, "gate: {}\n", line); }, stop_requested);
   out.write_file("gate.json", gate::interleave_json(setup, result));

@@ -9,6 +9,7 @@
 #include "governor_scenario.h"
 #include "option_flags.h"
 #include "phases.h"
+#include "values.h"
 #include "privileges.h"
 #include "report_runner.h"
 #include "results_json.h"
@@ -32,6 +33,7 @@ struct RunArgs {
   OptionFlags flags;
   bool no_report = false;
   bool enforce_budget = false;
+  std::string warmup_s;  // "": min(1, --duration)
   std::string phases = "baseline,floor,traced";
   std::string scenario;  // "governor": the governor's must-fire / must-not-fire validation
 };
@@ -108,7 +110,9 @@ int run_run(RunArgs& a) {
     const std::string label = fmt::format("{}/{}", to_string(o.pipeline.transport), to_string(o.pipeline.wakeup));
     const Progress progress(label);
     ScenarioOutcome outcome = run_scenario(
-        o, probe, [&](const std::string& line) { progress(line); }, phases, env.sink);
+        o, probe, [&](const std::string& line) { progress(line); }, phases, env.sink,
+        a.warmup_s.empty() ? std::nullopt
+                           : std::optional<double>(parse_number(a.warmup_s, 0, 3600).value_or_throw("--warmup-s")));
     progress.done();
     const bool measured = outcome.complete_rounds > 0;
     if (measured) {
@@ -168,6 +172,9 @@ Subcommand register_run(CLI::App& root) {
                   "counting in the kernel)");
   app->add_option("--scenario", a->scenario, "governor: validate the auto-disable governor (must fire / must not fire)");
   app->add_flag("--no-report", a->no_report, "write results.json only (no report.md/html)");
+  app->add_option("--warmup-s", a->warmup_s,
+                  "seconds of each phase of the discarded warm-up round (default: --duration, at most 1; 0 skips "
+                  "it)");
   app->add_flag("--enforce-budget", a->enforce_budget, "exit 1 when the tracer is over the CPU budget");
   return {app, [a] { return run_run(*a); }};
 }

@@ -1,6 +1,7 @@
 #include "interleave_runner.h"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <fmt/format.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -42,6 +43,7 @@ std::vector<std::string> run_argv(const InterleaveSetup& s, const Side& side, co
   const std::string duration = fmt::format("{}", s.run_duration_s);
   if (side.agent.empty()) {
     argv.insert(argv.end(), {"run", "--phases", "traced", "--repeat", "1", "--duration", duration, "--no-report"});
+    if (s.run_warmup_s >= 0) argv.insert(argv.end(), {"--warmup-s", fmt::format("{}", s.run_warmup_s)});
   } else {
     argv.insert(argv.end(), {"measure", "--agent", side.agent, "--repeat", "1", "--duration", duration});
   }
@@ -192,6 +194,33 @@ std::vector<Metric> run_metrics(const std::string& results_path) {
   add("measure.bpf_ns_per_workload_op", "ns", Better::lower, Scale::ratio, {"cpu", "bpf_ns_per_workload_op"});
   add("workload.ops_per_sec", "ops/s", Better::higher, Scale::ratio, {"workload", "ops_per_sec"});
   return out;
+}
+
+bool run_accepts(const std::string& binary, const std::string& flag) {
+  const int fd = ::memfd_create("ringside-help", MFD_CLOEXEC);
+  if (fd < 0) return false;
+  ChildSpec spec;
+  spec.argv = {binary, "run", "--help"};
+  spec.stdout_fd = fd;
+  bool listed = false;
+  try {
+    const int status = reap_child(spawn_child(spec));
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+      std::string text;
+      char buf[4096];
+      ssize_t n;
+      off_t at = 0;
+      while ((n = ::pread(fd, buf, sizeof buf, at)) > 0) {
+        text.append(buf, static_cast<std::size_t>(n));
+        at += n;
+      }
+      listed = text.find(flag + " ") != std::string::npos || text.find(flag + "\n") != std::string::npos;
+    }
+  } catch (const std::runtime_error&) {
+    listed = false;
+  }
+  ::close(fd);
+  return listed;
 }
 
 InterleaveOutcome run_interleaved(const InterleaveSetup& s, const std::function<void(const std::string&)>& progress,
@@ -355,6 +384,7 @@ std::string interleave_json(const InterleaveSetup& s, const InterleaveOutcome& o
             {"b", side(s.b)},
             {"shared", s.shared},
             {"run_duration_s", s.run_duration_s},
+            {"run_warmup_s", s.run_warmup_s >= 0 ? json(s.run_warmup_s) : json(std::min(1.0, s.run_duration_s))},
             {"options",
              {{"alpha", s.stats.alpha}, {"threshold_pct", s.stats.threshold_pct}, {"first_pairs", s.stats.first_pairs},
               {"step_pairs", s.stats.step_pairs}, {"max_pairs", s.stats.max_pairs}, {"primary", s.stats.primary},

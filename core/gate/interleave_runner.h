@@ -25,6 +25,7 @@ struct InterleaveSetup {
   std::vector<std::string> shared;  // options both sides get (--workload, --rate, --wakeup, …)
   std::string out_dir;              // per-run results under out_dir/runs/
   double run_duration_s = 0.4;      // the measured phase of one run
+  double run_warmup_s = -1;         // ≥ 0: each run's own warm-up phases (`run --warmup-s`); < 0: run's default
   InterleaveOptions stats;
 };
 
@@ -49,6 +50,9 @@ struct InterleaveOutcome {
 // UsageError when a run fails (with its last stderr line), std::runtime_error otherwise.
 InterleaveOutcome run_interleaved(const InterleaveSetup& setup, const std::function<void(const std::string&)>& progress,
                                   const std::function<bool()>& stop);
+
+// Whether `binary run --help` lists `flag` (an older build of ringside may not know it).
+bool run_accepts(const std::string& binary, const std::string& flag);
 
 // The metrics of one run's results.json (a `run` or a `measure` result), one value each.
 std::vector<Metric> run_metrics(const std::string& results_path);

@@ -243,7 +243,8 @@ RunScenario scenario_of(const RunOptions& o) {
 }
 
 ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, const ProgressFn& progress,
-                             const std::vector<Phase>& phases, const std::shared_ptr<SinkWriter>& sink) {
+                             const std::vector<Phase>& phases, const std::shared_ptr<SinkWriter>& sink,
+                             std::optional<double> warmup_s) {
   const WorkloadSpec spec = workload_spec(o, o.duration_s);
   const std::vector<std::string> syscall_names = traced_syscalls(spec);
   const std::vector<int> nrs = syscall_names.empty() ? std::vector<int>{} : parse_syscall_list(syscall_names);
@@ -252,8 +253,9 @@ ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, cons
   std::vector<PhaseRun> runs;
 
   ScenarioOutcome out;
-  for (int round = 0; round <= rounds && !out.interrupted; ++round) {  // round 0: warm-up, discarded
-    const WorkloadSpec s = round == 0 ? workload_spec(o, std::min(1.0, o.duration_s)) : spec;
+  const double warmup = warmup_s.value_or(std::min(1.0, o.duration_s));
+  for (int round = warmup > 0 ? 0 : 1; round <= rounds && !out.interrupted; ++round) {  // round 0: warm-up, discarded
+    const WorkloadSpec s = round == 0 ? workload_spec(o, warmup) : spec;
     // rotate the phase order so drift over time does not favour one phase
     std::vector<Phase> order = phases;
     std::rotate(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(round % order.size()), order.end());

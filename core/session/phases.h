@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,12 +32,13 @@ using ProgressFn = std::function<void(const std::string&)>;
 
 inline const std::vector<Phase> kDefaultPhases = {Phase::baseline, Phase::floor, Phase::traced};
 
-// Runs the warm-up (discarded) then `repeat` rounds of `phases`, rotating their order each round.
-// A stop signal (stop_signal.h) abandons the round in progress — its workload is killed — and
+// Runs the warm-up round (discarded; each phase `warmup_s` seconds, default min(1, duration); 0
+// skips it) then `repeat` rounds of `phases`, rotating their order each round. A stop signal (stop_signal.h) abandons the round in progress — its workload is killed — and
 // returns the complete rounds. Throws UsageError / std::runtime_error on environment failures.
 ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, const ProgressFn& progress,
                              const std::vector<Phase>& phases = kDefaultPhases,
-                             const std::shared_ptr<SinkWriter>& sink = nullptr);
+                             const std::shared_ptr<SinkWriter>& sink = nullptr,
+                             std::optional<double> warmup_s = std::nullopt);
 
 // 0 workers or --inline: the consumer handles each event itself (the default).
 bool handles_inline(const PipelineOptions& p);
