@@ -9,7 +9,7 @@
 # defaults (alpha 0.01, looks at 12/24/36/48 pairs, 5 % threshold, runs of 0.4 s after a 0.1 s
 # warm-up round where the build has `run --warmup-s`: gate.json run_warmup_s). Outcomes go to
 # $OUT/gates.csv, so batches accumulate: rerun with the same OUT to add gates, and the summary
-# counts everything in the file.
+# counts everything in the file. $OUT/looks.csv has every look's primary metrics (bench/gate_replay.py).
 #
 #   bench/gate_interleave.sh [AA_GATES [E2E_GATES [CPU_GATES]]]     (default 124 59 60)
 # Environment: RINGSIDE=build/ringside OUT=/tmp/gate-interleave GATE_ARGS="" (extra gate flags)
@@ -89,3 +89,8 @@ for kind, what in (("aa", "false alarms"), ("e2e", "detections of +25 % e2e p50"
     print(f"{kind:4} {len(r):4} gates: {hits:4} {what}; errors {errors}; pairs median {statistics.median(pairs):.0f} "
           f"max {max(pairs)}; wall median {statistics.median(walls):.0f} s max {max(walls):.0f} s")
 PY
+
+# Every look's primary metrics (change, p_holm), so the batch can be replayed under another per-look
+# level: bench/gate_replay.py replay "$out/looks.csv" LEVEL
+"$py" "$root/bench/gate_replay.py" extract "$out" >"$out/looks.csv"
+echo "gate_interleave: every look in $out/looks.csv"

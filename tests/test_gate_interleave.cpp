@@ -3,7 +3,9 @@
 // gate that could never fail, the pair order, and the command's bad input.
 #include <cmath>
 #include <random>
+#include <stdexcept>
 
+#include "group_sequential.h"
 #include "interleave.h"
 #include "rank_tests.h"
 #include "test_support.h"
@@ -59,6 +61,67 @@ TEST(SignedRank, ZerosAreDroppedTiesShareMidranksAndLargeNAgreesWithNormal) {
   const double normal = stats::wilcoxon_signed_rank(d, stats::MwuMethod::normal).p_value;
   EXPECT_NEAR(exact, normal, 0.01);
   EXPECT_DOUBLE_EQ(stats::min_signed_rank_p(12), 1.0 / 4096);
+}
+
+// Pocock's constants (Pocock 1977; Jennison & Turnbull, "Group Sequential Methods", table 2.1):
+// two-sided alpha 0.05 over K equally spaced looks rejects at |Z| > c_K. One side of that is a
+// one-sided alpha 0.025 (crossing both sides is negligible), so the nominal one-sided level is
+// Q(c_K).
+TEST(GroupSequential, PocockLevelMatchesPublishedConstants) {
+  const double c[] = {0, 1.960, 2.178, 2.289, 2.361, 2.413};
+  for (std::size_t k = 1; k <= 5; ++k) {
+    std::vector<std::size_t> looks;
+    for (std::size_t i = 1; i <= k; ++i) looks.push_back(10 * i);
+    const double nominal = 0.5 * std::erfc(c[k] / std::sqrt(2.0));
+    EXPECT_NEAR(stats::pocock_level(looks, 0.025), nominal, 0.01 * nominal) << k << " looks";
+  }
+}
+
+TEST(GroupSequential, TheLevelSpendsExactlyAlphaAndBeatsBonferroni) {
+  for (const std::vector<std::size_t>& looks : {std::vector<std::size_t>{12, 24, 36, 48},
+                                                std::vector<std::size_t>{8, 20, 32, 44, 48}, std::vector<std::size_t>{30}}) {
+    for (double overall : {0.01 / 3, 0.01, 0.05}) {
+      const double level = stats::pocock_level(looks, overall);
+      EXPECT_NEAR(stats::crossing_probability(looks, level), overall, 0.002 * overall);
+      EXPECT_GE(level, overall / static_cast<double>(looks.size()));
+      EXPECT_LE(level, overall);
+      if (looks.size() > 1) {
+        EXPECT_GT(level, 1.2 * overall / static_cast<double>(looks.size())) << "overlapping looks are not disjoint";
+        EXPECT_LT(stats::crossing_probability(looks, overall / static_cast<double>(looks.size())), overall);
+      }
+    }
+  }
+  EXPECT_THROW(stats::pocock_level({}, 0.01), std::invalid_argument);
+  EXPECT_THROW(stats::pocock_level({12, 12}, 0.01), std::invalid_argument);
+}
+
+// A random walk of N(0, 1) steps looked at 12, 24, 36, 48 crosses the level at the rate it
+// promises (the integration, checked by simulation).
+TEST(GroupSequential, SimulatedWalksCrossAtTheStatedRate) {
+  const std::vector<std::size_t> looks = {12, 24, 36, 48};
+  const double level = stats::pocock_level(looks, 0.05);
+  double lo = 0, hi = 10;  // c with Q(c) = level
+  while (hi - lo > 1e-9) {
+    const double mid = 0.5 * (lo + hi);
+    (0.5 * std::erfc(mid / std::sqrt(2.0)) > level ? lo : hi) = mid;
+  }
+  const double c = 0.5 * (lo + hi);
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> z(0, 1);
+  const int walks = 100000;
+  int crossed = 0;
+  for (int w = 0; w < walks; ++w) {
+    double s = 0;
+    std::size_t n = 0;
+    for (std::size_t at : looks) {
+      while (n < at) s += z(rng), ++n;
+      if (s > c * std::sqrt(static_cast<double>(n))) {
+        ++crossed;
+        break;
+      }
+    }
+  }
+  EXPECT_NEAR(crossed / static_cast<double>(walks), 0.05, 0.004) << "4 sigma of 100k Bernoulli(0.05)";
 }
 
 // Simulated pairs: per pair, each primary metric of B is A × exp(shift + noise).
@@ -147,6 +210,8 @@ TEST(SequentialRule, AGateThatCouldNeverFailIsRefused) {
   InterleaveOptions o;
   EXPECT_FALSE(cannot_fire(o).has_value());
   EXPECT_FALSE(cannot_fire_at_first_look(o).has_value()) << "12 pairs: 2^-12 < 0.01 / 4 / 3";
+  EXPECT_GT(alpha_per_look(o), o.alpha / 4) << "Pocock's level over 4 looks is above Bonferroni's";
+  EXPECT_LT(alpha_per_look(o), o.alpha);
   o.first_pairs = o.max_pairs = 8;  // 2^-8 = 0.0039 > 0.01 / 1 / 3
   const auto why = cannot_fire(o);
   ASSERT_TRUE(why.has_value());

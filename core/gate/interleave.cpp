@@ -6,6 +6,7 @@
 #include <cmath>
 #include <random>
 
+#include "group_sequential.h"
 #include "summary.h"
 
 namespace ringside::gate {
@@ -61,16 +62,34 @@ std::vector<std::size_t> look_points(const InterleaveOptions& o) {
 
 std::size_t planned_looks(const InterleaveOptions& o) { return look_points(o).size(); }
 
+double alpha_per_look(const InterleaveOptions& o) {
+  // m × the Pocock level for alpha / m: each primary metric's own chance of a false alarm over
+  // the looks stays at alpha / m, so the family's stays at alpha (Holm's first step tests the
+  // smallest p at alpha_per_look / m). The level is cached: decide() runs at every look.
+  const double m = static_cast<double>(std::max<std::size_t>(o.primary.size(), 1));
+  const std::vector<std::size_t> looks = look_points(o);
+  thread_local std::vector<std::size_t> cached_looks;
+  thread_local double cached_alpha = -1, cached_m = -1, cached_level = 0;
+  if (looks != cached_looks || o.alpha != cached_alpha || m != cached_m) {
+    cached_level = o.alpha >= 0.5 * m || o.alpha <= 0 ? o.alpha / static_cast<double>(looks.size())
+                                                       : m * stats::pocock_level(looks, o.alpha / m);
+    cached_looks = looks;
+    cached_alpha = o.alpha;
+    cached_m = m;
+  }
+  return cached_level;
+}
+
 namespace {
 
 std::optional<std::string> unfireable_at(const InterleaveOptions& o, std::size_t n, std::string_view when) {
   const double m = static_cast<double>(std::max<std::size_t>(o.primary.size(), 1));
-  const double need = o.alpha / static_cast<double>(planned_looks(o)) / m;
+  const double need = alpha_per_look(o) / m;
   const double best = stats::min_signed_rank_p(n);
   if (best < need) return std::nullopt;
-  return fmt::format("{} {} pairs the smallest signed-rank p is 2^-{} = {:.2g}, not below alpha {} / {} looks / {} "
-                     "primary metrics = {:.2g}",
-                     when, n, n, best, o.alpha, planned_looks(o), o.primary.size(), need);
+  return fmt::format("{} {} pairs the smallest signed-rank p is 2^-{} = {:.2g}, not below the per-look level {:.2g} "
+                     "(alpha {} over {} looks) / {} primary metrics = {:.2g}",
+                     when, n, n, best, alpha_per_look(o), o.alpha, planned_looks(o), o.primary.size(), need);
 }
 
 }  // namespace
@@ -83,7 +102,7 @@ std::optional<std::string> cannot_fire_at_first_look(const InterleaveOptions& o)
 
 LookResult decide(const std::vector<PairedMetric>& metrics, const InterleaveOptions& o) {
   LookResult r;
-  r.alpha_per_look = o.alpha / static_cast<double>(planned_looks(o));
+  r.alpha_per_look = alpha_per_look(o);
   std::vector<PairedDecision> primary, other;
   for (const PairedMetric& m : metrics) {
     PairedDecision d;

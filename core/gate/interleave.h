@@ -10,8 +10,9 @@
 // The rule, at a look with n pairs (looks at first_pairs, first_pairs + step, …, max_pairs):
 //   regression  a primary metric is significantly worse than half the threshold — the
 //               one-sided signed-rank p of (difference − half the threshold), Holm-adjusted over
-//               the primary metrics, is below alpha / looks (Bonferroni over the planned looks
-//               keeps the family-wise false-alarm rate at alpha however many looks happen) —
+//               the primary metrics, is below the per-look level (alpha_per_look: Pocock's
+//               constant level over the planned looks, which keeps the family-wise false-alarm
+//               rate at alpha however many looks happen, less conservatively than alpha/looks) —
 //               AND its median change is beyond the threshold in the bad direction. (Testing
 //               against half the threshold keeps a real but small change, whose median lands
 //               past the threshold by chance, from firing.)
@@ -80,11 +81,14 @@ struct LookResult {
 
 // The number of planned looks: first_pairs, then every step_pairs up to max_pairs.
 std::size_t planned_looks(const InterleaveOptions& o);
+// The level the Holm-adjusted p is compared with at every look: m × pocock_level(looks,
+// alpha / m) for m primary metrics (between alpha / looks and alpha).
+double alpha_per_look(const InterleaveOptions& o);
 // The pair counts at which the rule looks.
 std::vector<std::size_t> look_points(const InterleaveOptions& o);
 
 // Why no data at all could make a regression significant under `o` (the smallest signed-rank p
-// with max_pairs pairs, 2^-n, is not below alpha / (looks × primary metrics)), or nullopt.
+// with max_pairs pairs, 2^-n, is not below alpha_per_look / primary metrics), or nullopt.
 std::optional<std::string> cannot_fire(const InterleaveOptions& o);
 // Like cannot_fire, for the first look only (a warning: the gate can fire only later).
 std::optional<std::string> cannot_fire_at_first_look(const InterleaveOptions& o);

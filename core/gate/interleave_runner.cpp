@@ -293,10 +293,10 @@ static bool shown(const PairedDecision& d) {
 
 std::string interleave_table(const InterleaveSetup& s, const InterleaveOutcome& out) {
   std::string t;
-  fmt::format_to(std::back_inserter(t), "interleaved gate: {} pairs (+1 warm-up) in {:.0f} s; alpha {} over {} looks and "
-                 "{} primary metrics; threshold {} %\n",
-                 out.result.pairs, out.wall_s, s.stats.alpha, planned_looks(s.stats), s.stats.primary.size(),
-                 s.stats.threshold_pct);
+  fmt::format_to(std::back_inserter(t), "interleaved gate: {} pairs (+1 warm-up) in {:.0f} s; alpha {} over {} looks (p_holm "
+                 "below {:.2g} at a look) and {} primary metrics; threshold {} %\n",
+                 out.result.pairs, out.wall_s, s.stats.alpha, planned_looks(s.stats), alpha_per_look(s.stats),
+                 s.stats.primary.size(), s.stats.threshold_pct);
   fmt::format_to(std::back_inserter(t), "{:<36} {:>5} {:>10} {:>22} {:>10} {:>10}  {}\n", "metric (B vs A)", "pairs",
                  "change", "95 % CI", "p", "p_holm", "verdict");
   for (const PairedDecision& d : out.result.metrics) {
@@ -328,9 +328,10 @@ std::string interleave_markdown(const InterleaveSetup& s, const InterleaveOutcom
   fmt::format_to(std::back_inserter(t),
                  "\n{} pairs in randomized order (+1 warm-up, discarded), {:.0f} s. Per pair the ratio B/A "
                  "(difference for metrics in points); Wilcoxon signed-rank, one-sided toward worse; Holm over "
-                 "the primary metrics (bold) at alpha {} / {} planned looks; a regression also needs a change "
-                 "beyond {} %.\n",
-                 out.result.pairs, out.wall_s, s.stats.alpha, planned_looks(s.stats), s.stats.threshold_pct);
+                 "the primary metrics (bold) at alpha {} over {} planned looks (Pocock's level: p_holm below {:.2g} "
+                 "at a look); a regression also needs a change beyond {} %.\n",
+                 out.result.pairs, out.wall_s, s.stats.alpha, planned_looks(s.stats), alpha_per_look(s.stats),
+                 s.stats.threshold_pct);
   return t;
 }
 
@@ -388,7 +389,8 @@ std::string interleave_json(const InterleaveSetup& s, const InterleaveOutcome& o
             {"options",
              {{"alpha", s.stats.alpha}, {"threshold_pct", s.stats.threshold_pct}, {"first_pairs", s.stats.first_pairs},
               {"step_pairs", s.stats.step_pairs}, {"max_pairs", s.stats.max_pairs}, {"primary", s.stats.primary},
-              {"seed", s.stats.seed}, {"looks", look_points(s.stats)}}},
+              {"seed", s.stats.seed}, {"looks", look_points(s.stats)}, {"alpha_per_look", alpha_per_look(s.stats)},
+              {"look_level", "pocock"}}},
             {"wall_s", out.wall_s},
             {"interrupted", out.interrupted},
             {"result", decisions(out.result)},
