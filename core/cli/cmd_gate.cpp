@@ -136,7 +136,7 @@ int run_interleaved_gate(const GateFlags& flags, std::vector<std::string> shared
   // a short one takes the process's cold start away. Both sides get it or neither does (a build
   // older than `run --warmup-s` keeps run's default on both).
   if (f.a_agent.empty() && gate::run_accepts(setup.a.binary, "--warmup-s") &&
-      gate::run_accepts(setup.b.binary, "--warmup-s"))
+      (setup.b.binary == setup.a.binary || gate::run_accepts(setup.b.binary, "--warmup-s")))
     setup.run_warmup_s = std::min(kGateRunWarmupS, setup.run_duration_s);
   gate::InterleaveOptions& o = setup.stats;
   o.alpha = flags.alpha_given ? flags.stats.alpha : 0.01;
@@ -157,7 +157,7 @@ int run_interleaved_gate(const GateFlags& flags, std::vector<std::string> shared
   install_stop_handlers();
   fmt::print(stderr, "gate: interleaving A and B, {} to {} pairs (seed {}), runs of {} s after a {} s warm-up; results in {}\n",
              o.first_pairs, o.max_pairs, o.seed, setup.run_duration_s,
-             setup.run_warmup_s >= 0 ? setup.run_warmup_s : std::min(1.0, setup.run_duration_s), setup.out_dir);
+             gate::effective_run_warmup_s(setup), setup.out_dir);
   const gate::InterleaveOutcome result = gate::run_interleaved(
       setup, [](const std::string& line) { fmt::print(stderr, "gate: {}\n", line); }, stop_requested);
   out.write_file("gate.json", gate::interleave_json(setup, result));

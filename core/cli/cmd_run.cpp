@@ -96,6 +96,8 @@ int run_run(RunArgs& a) {
   for (const auto& o : combos) check_rings(o);
   std::optional<Scenario> scenario;
   if (!a.scenario.empty()) scenario = parse_enum<Scenario>(a.scenario).value_or_throw("--scenario");
+  std::optional<double> warmup_s;  // nullopt: run_scenario's default
+  if (!a.warmup_s.empty()) warmup_s = parse_number(a.warmup_s, 0, 3600).value_or_throw("--warmup-s");
   const Prepared env = prepare_bpf_command(base, KeepCaps::bpf);
   const ProbeReport& probe = env.probe;
   for (auto& o : combos) o.pipeline.transport = require_bpf(probe, o.pipeline.transport);
@@ -110,9 +112,7 @@ int run_run(RunArgs& a) {
     const std::string label = fmt::format("{}/{}", to_string(o.pipeline.transport), to_string(o.pipeline.wakeup));
     const Progress progress(label);
     ScenarioOutcome outcome = run_scenario(
-        o, probe, [&](const std::string& line) { progress(line); }, phases, env.sink,
-        a.warmup_s.empty() ? std::nullopt
-                           : std::optional<double>(parse_number(a.warmup_s, 0, 3600).value_or_throw("--warmup-s")));
+        o, probe, [&](const std::string& line) { progress(line); }, phases, env.sink, warmup_s);
     progress.done();
     const bool measured = outcome.complete_rounds > 0;
     if (measured) {

@@ -196,6 +196,10 @@ std::vector<Metric> run_metrics(const std::string& results_path) {
   return out;
 }
 
+double effective_run_warmup_s(const InterleaveSetup& s) {
+  return s.run_warmup_s >= 0 ? s.run_warmup_s : std::min(1.0, s.run_duration_s);
+}
+
 bool run_accepts(const std::string& binary, const std::string& flag) {
   const int fd = ::memfd_create("ringside-help", MFD_CLOEXEC);
   if (fd < 0) return false;
@@ -385,7 +389,7 @@ std::string interleave_json(const InterleaveSetup& s, const InterleaveOutcome& o
             {"b", side(s.b)},
             {"shared", s.shared},
             {"run_duration_s", s.run_duration_s},
-            {"run_warmup_s", s.run_warmup_s >= 0 ? json(s.run_warmup_s) : json(std::min(1.0, s.run_duration_s))},
+            {"run_warmup_s", effective_run_warmup_s(s)},
             {"options",
              {{"alpha", s.stats.alpha}, {"threshold_pct", s.stats.threshold_pct}, {"first_pairs", s.stats.first_pairs},
               {"step_pairs", s.stats.step_pairs}, {"max_pairs", s.stats.max_pairs}, {"primary", s.stats.primary},

@@ -51,6 +51,10 @@ struct InterleaveOutcome {
 InterleaveOutcome run_interleaved(const InterleaveSetup& setup, const std::function<void(const std::string&)>& progress,
                                   const std::function<bool()>& stop);
 
+// Seconds of each run's warm-up phases: run_warmup_s, or run's default (its --duration, at most
+// 1 s) when the gate does not pass one.
+double effective_run_warmup_s(const InterleaveSetup& setup);
+
 // Whether `binary run --help` lists `flag` (an older build of ringside may not know it).
 bool run_accepts(const std::string& binary, const std::string& flag);
 

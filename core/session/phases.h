@@ -33,8 +33,9 @@ using ProgressFn = std::function<void(const std::string&)>;
 inline const std::vector<Phase> kDefaultPhases = {Phase::baseline, Phase::floor, Phase::traced};
 
 // Runs the warm-up round (discarded; each phase `warmup_s` seconds, default min(1, duration); 0
-// skips it) then `repeat` rounds of `phases`, rotating their order each round. A stop signal (stop_signal.h) abandons the round in progress — its workload is killed — and
-// returns the complete rounds. Throws UsageError / std::runtime_error on environment failures.
+// skips it) then `repeat` rounds of `phases`, rotating their order each round. A stop signal
+// (stop_signal.h) abandons the round in progress — its workload is killed — and returns the
+// complete rounds. Throws UsageError / std::runtime_error on environment failures.
 ScenarioOutcome run_scenario(const RunOptions& o, const ProbeReport& probe, const ProgressFn& progress,
                              const std::vector<Phase>& phases = kDefaultPhases,
                              const std::shared_ptr<SinkWriter>& sink = nullptr,
